@@ -1,0 +1,270 @@
+/**
+ * Abuse limits: request rates per client address and per session, and ceilings on open
+ * streams. A refused request answers `429 rate-limited` with `Retry-After`.
+ *
+ * Per-address limits count every request of their kind before any work is done, so a flood
+ * costs the server a Map lookup. Per-session limits count only requests the session accepted
+ * (a `2xx` answer): otherwise anyone who knows a view-only key could spend a session's write
+ * budget with wrong tokens and lock its real writers out. Concurrent requests may therefore
+ * overshoot a session's burst by the number in flight, which the per-address limit bounds.
+ */
+import type { MiddlewareHandler } from 'hono';
+
+import { clientAddress } from './client-address.js';
+import { HttpProblem } from './problems.js';
+import { OpenCounter, RateLimiter } from './rate-limiter.js';
+import type { RateDecision } from './rate-limiter.js';
+
+/** The options this module reads; their defaults live with all others in `options.ts`. */
+export interface LimitOptions {
+  /**
+   * A header that a proxy you run in front of the server sets to the client's address
+   * (`x-forwarded-for`, `cf-connecting-ip`...), or null to use the connection's address.
+   * Name one only behind such a proxy: clients can send any header themselves.
+   */
+  trustProxyHeader: string | null;
+  /** Sustained writes (`PATCH`, `PUT`, `DELETE` of a session) per client address. */
+  writesPerSecondPerAddress: number;
+  /** Writes a client address may make at once before the sustained rate applies. */
+  writeBurstPerAddress: number;
+  /** Sustained accepted writes per session, whoever makes them. */
+  writesPerSecondPerSession: number;
+  writeBurstPerSession: number;
+  /** Sustained session creations per client address. */
+  sessionsPerMinutePerAddress: number;
+  sessionBurstPerAddress: number;
+  /** Sustained presence announcements and removals per client address. */
+  presencePerSecondPerAddress: number;
+  presenceBurstPerAddress: number;
+  /** Sustained accepted presence announcements per session. */
+  presencePerSecondPerSession: number;
+  presenceBurstPerSession: number;
+  /** Event streams and held long-polls open at once per client address. */
+  maxStreamsPerAddress: number;
+  /** Event streams and held long-polls open at once per session. */
+  maxStreamsPerSession: number;
+}
+
+/** Most client addresses and sessions each limiter remembers (least recently used go). */
+const MAX_TRACKED_KEYS = 100_000;
+
+type RequestKind = 'create' | 'write' | 'presence' | 'stream' | 'other';
+
+/** What a request under `/sessions` is, for the limits; `key` is the session key if any. */
+export function classify(method: string, url: URL): { kind: RequestKind; key?: string } {
+  const [root, key, sub, , extra] = url.pathname.split('/').slice(1);
+  if (root !== 'sessions') return { kind: 'other' };
+  if (key === undefined || key === '') return { kind: method === 'POST' ? 'create' : 'other' };
+  if (sub === undefined) {
+    const writes = method === 'PATCH' || method === 'PUT' || method === 'DELETE';
+    return { kind: writes ? 'write' : 'other', key };
+  }
+  if (sub === 'presence' && extra === undefined && (method === 'PUT' || method === 'DELETE')) {
+    return { kind: 'presence', key };
+  }
+  if (
+    method === 'GET' &&
+    (sub === 'events' || (sub === 'changes' && url.searchParams.has('wait')))
+  ) {
+    return { kind: 'stream', key };
+  }
+  return { kind: 'other', key };
+}
+
+/** The limiters of one handler. Create one per handler, not per request. */
+export class AbuseLimits {
+  readonly #writesByAddress: RateLimiter;
+  readonly #writesBySession: RateLimiter;
+  readonly #createsByAddress: RateLimiter;
+  readonly #presenceByAddress: RateLimiter;
+  readonly #presenceBySession: RateLimiter;
+  readonly #streamsByAddress: OpenCounter;
+  readonly #streamsBySession: OpenCounter;
+
+  /** @param now - clock in milliseconds; tests pass their own */
+  constructor(
+    readonly options: LimitOptions,
+    now?: () => number,
+  ) {
+    const limiter = (perSecond: number, burst: number) =>
+      new RateLimiter({ perSecond, burst }, MAX_TRACKED_KEYS, now);
+    this.#writesByAddress = limiter(
+      options.writesPerSecondPerAddress,
+      options.writeBurstPerAddress,
+    );
+    this.#writesBySession = limiter(
+      options.writesPerSecondPerSession,
+      options.writeBurstPerSession,
+    );
+    this.#createsByAddress = limiter(
+      options.sessionsPerMinutePerAddress / 60,
+      options.sessionBurstPerAddress,
+    );
+    this.#presenceByAddress = limiter(
+      options.presencePerSecondPerAddress,
+      options.presenceBurstPerAddress,
+    );
+    this.#presenceBySession = limiter(
+      options.presencePerSecondPerSession,
+      options.presenceBurstPerSession,
+    );
+    this.#streamsByAddress = new OpenCounter(options.maxStreamsPerAddress);
+    this.#streamsBySession = new OpenCounter(options.maxStreamsPerSession);
+  }
+
+  /**
+   * Checks a request before it is handled and counts it against its address.
+   * @returns what to do once the answer is known: count an accepted request against its
+   *   session, or end a stream when its response ends
+   * @throws HttpProblem 429 `rate-limited` with `Retry-After` when a limit is reached
+   */
+  admit(kind: RequestKind, address: string | undefined, key: string | undefined): Admission {
+    switch (kind) {
+      case 'create':
+        if (address !== undefined) refuseUnless(this.#createsByAddress.take(address), 'sessions');
+        return NOTHING_TO_DO;
+      case 'write':
+        return this.#admitRate(
+          this.#writesByAddress,
+          this.#writesBySession,
+          address,
+          key,
+          'writes',
+        );
+      case 'presence':
+        return this.#admitRate(
+          this.#presenceByAddress,
+          this.#presenceBySession,
+          address,
+          key,
+          'presence updates',
+        );
+      case 'stream':
+        return this.#admitStream(address, key);
+      default:
+        return NOTHING_TO_DO;
+    }
+  }
+
+  #admitRate(
+    byAddress: RateLimiter,
+    bySession: RateLimiter,
+    address: string | undefined,
+    key: string | undefined,
+    what: string,
+  ): Admission {
+    if (key !== undefined) refuseUnless(bySession.check(key), `${what} to this session`);
+    if (address !== undefined) refuseUnless(byAddress.take(address), what);
+
+    return {
+      answered: (status) => {
+        if (key !== undefined && status >= 200 && status < 300) bySession.take(key);
+      },
+    };
+  }
+
+  #admitStream(address: string | undefined, key: string | undefined): Admission {
+    if (address !== undefined && !this.#streamsByAddress.hasRoom(address)) {
+      throw tooMany('Too many open streams from this address; close one first.', 5_000);
+    }
+    if (key !== undefined && !this.#streamsBySession.hasRoom(key)) {
+      throw tooMany('Too many open streams on this session; try again later.', 5_000);
+    }
+
+    const closeForAddress = address !== undefined ? this.#streamsByAddress.open(address) : noop;
+    const closeForSession = key !== undefined ? this.#streamsBySession.open(key) : noop;
+    return {
+      answered: noop,
+      ended: () => {
+        closeForAddress();
+        closeForSession();
+      },
+    };
+  }
+
+  /** Open streams now, for tests and metrics. */
+  openStreams(by: { address?: string; key?: string }): number {
+    if (by.address !== undefined) return this.#streamsByAddress.count(by.address);
+    return by.key !== undefined ? this.#streamsBySession.count(by.key) : 0;
+  }
+}
+
+/** What the middleware does after the route answered. */
+interface Admission {
+  /** Called with the response status. */
+  answered(status: number): void;
+  /** For streams: called once the response body has ended, however it ended. */
+  ended?: () => void;
+}
+
+function noop(): void {}
+
+const NOTHING_TO_DO: Admission = { answered: noop };
+
+function refuseUnless(decision: RateDecision, what: string): void {
+  if (!decision.allowed) throw tooMany(`Too many ${what}; slow down.`, decision.retryAfterMs);
+}
+
+function tooMany(detail: string, retryAfterMs: number): HttpProblem {
+  const retryAfter = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
+  return new HttpProblem(429, 'rate-limited', detail, { headers: { 'Retry-After': retryAfter } });
+}
+
+/**
+ * Hono middleware that applies `limits` to every request under `/sessions`.
+ *
+ * @example app.use('/sessions/*', limitsMiddleware(new AbuseLimits(options)))
+ */
+export function limitsMiddleware(limits: AbuseLimits): MiddlewareHandler {
+  return async (c, next) => {
+    const { kind, key } = classify(c.req.method, new URL(c.req.url));
+    if (kind === 'other') return next();
+
+    const address = clientAddress(c.req.raw, c.env, limits.options.trustProxyHeader);
+    const admission = limits.admit(kind, address, key);
+    try {
+      await next();
+    } catch (error) {
+      admission.ended?.();
+      throw error;
+    }
+
+    admission.answered(c.res.status);
+    if (admission.ended) c.res = endsWith(c.res, admission.ended);
+  };
+}
+
+/**
+ * The same response, calling `ended` once its body has been read to the end, failed, or
+ * been cancelled (the client went away). A response without a body has ended already.
+ */
+function endsWith(response: Response, ended: () => void): Response {
+  const body = response.body;
+  if (!body) {
+    ended();
+    return response;
+  }
+
+  const reader = body.getReader();
+  const watched = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) {
+          ended();
+          controller.close();
+        } else {
+          controller.enqueue(value);
+        }
+      } catch (error) {
+        ended();
+        controller.error(error);
+      }
+    },
+    cancel(reason) {
+      ended();
+      return reader.cancel(reason);
+    },
+  });
+  return new Response(watched, response);
+}
