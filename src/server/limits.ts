@@ -230,7 +230,25 @@ export function limitsMiddleware(limits: AbuseLimits): MiddlewareHandler {
     }
 
     admission.answered(c.res.status);
-    if (admission.ended) c.res = endsWith(c.res, admission.ended);
+    if (!admission.ended) return;
+    const outgoing = (c.env as NodeBindings | undefined)?.outgoing;
+    if (outgoing && typeof outgoing.once === 'function') {
+      // Node: the response emits `close` once, however it ended. Watching it costs the
+      // stream nothing per event, unlike wrapping its body.
+      if (outgoing.closed || outgoing.destroyed) admission.ended();
+      else outgoing.once('close', admission.ended);
+    } else {
+      c.res = endsWith(c.res, admission.ended);
+    }
+  };
+}
+
+/** The part of `@hono/node-server`'s bindings this module reads. */
+interface NodeBindings {
+  outgoing?: {
+    closed?: boolean;
+    destroyed?: boolean;
+    once?(event: 'close', listener: () => void): unknown;
   };
 }
 
