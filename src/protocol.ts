@@ -98,6 +98,7 @@ export type ErrorCode =
   | 'rate-limited'
   | 'store-full'
   | 'unavailable'
+  | 'streams-unsupported'
   | 'internal'
   | 'network';
 

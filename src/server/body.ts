@@ -1,0 +1,126 @@
+/**
+ * Reading request bodies safely: a byte limit that holds without `Content-Length`, strict
+ * UTF-8, JSON parsing, and a nesting limit measured without recursion so that a body of
+ * 100,000 opening brackets costs one pass over the text and cannot overflow the stack.
+ */
+import type { Json } from '../protocol.js';
+import { HttpProblem } from './problems.js';
+
+/**
+ * Reads the body as text, refusing it with 413 as soon as it passes `maxBytes`.
+ *
+ * @returns the body text; empty when there is no body
+ */
+export async function readBodyText(request: Request, maxBytes: number): Promise<string> {
+  const declared = Number(request.headers.get('Content-Length') ?? NaN);
+  if (declared > maxBytes) throw tooLarge(maxBytes);
+  if (!request.body) return '';
+
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge(maxBytes);
+    }
+    chunks.push(value);
+  }
+
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new HttpProblem(400, 'bad-request', 'The body is not valid UTF-8.');
+  }
+}
+
+function tooLarge(maxBytes: number): HttpProblem {
+  return new HttpProblem(413, 'too-large', `The body is larger than ${maxBytes} bytes.`);
+}
+
+/**
+ * The deepest nesting of arrays and objects in a JSON text, found in one pass that skips
+ * strings. It stops counting once `limit` is passed.
+ */
+export function jsonDepth(text: string, limit = Infinity): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text.charCodeAt(i);
+    if (inString) {
+      if (char === 0x5c) i++; // backslash: the next character is escaped
+      else if (char === 0x22) inString = false;
+    } else if (char === 0x22) {
+      inString = true;
+    } else if (char === 0x5b || char === 0x7b) {
+      depth++;
+      if (depth > deepest) deepest = depth;
+      if (deepest > limit) return deepest;
+    } else if (char === 0x5d || char === 0x7d) {
+      depth--;
+    }
+  }
+  return deepest;
+}
+
+/**
+ * Parses a JSON body after checking its nesting. `JSON.parse` keeps keys such as `__proto__`
+ * as own data properties, so the result is safe to merge.
+ *
+ * @throws HttpProblem 413 when nested deeper than `maxDepth`, 400 when not JSON
+ */
+export function parseJsonBody(text: string, maxDepth: number): Json {
+  if (text.trim() === '') {
+    throw new HttpProblem(400, 'bad-request', 'A JSON body is required.');
+  }
+  if (jsonDepth(text, maxDepth) > maxDepth) {
+    throw new HttpProblem(413, 'too-large', `The body is nested deeper than ${maxDepth} levels.`);
+  }
+  try {
+    return JSON.parse(text) as Json;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : 'invalid JSON';
+    throw new HttpProblem(400, 'bad-request', `The body is not valid JSON: ${reason}`);
+  }
+}
+
+/** Reads and parses a JSON body with the limits given. */
+export async function readJsonBody(
+  request: Request,
+  limits: { maxBytes: number; maxDepth: number },
+): Promise<Json> {
+  return parseJsonBody(await readBodyText(request, limits.maxBytes), limits.maxDepth);
+}
+
+/** Length of a string in UTF-8 bytes, without allocating the encoding. */
+export function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    else if (code >= 0xd800 && code <= 0xdbff) {
+      bytes += 4; // a surrogate pair: one four-byte character
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+/** Whether the request's `Content-Type` is one of `types` (parameters such as charset ignored). */
+export function hasMediaType(request: Request, types: readonly string[]): boolean {
+  const value = request.headers.get('Content-Type');
+  if (!value) return false;
+  const essence = value.split(';')[0]!.trim().toLowerCase();
+  return types.includes(essence) || (types.includes('+json') && essence.endsWith('+json'));
+}

@@ -1,0 +1,75 @@
+/**
+ * The sync handler as a Node HTTP server.
+ */
+import { createAdaptorServer } from '@hono/node-server';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createSyncHandler } from './handler.js';
+import type { SyncHandler } from './handler.js';
+import { Logger } from './log.js';
+import { DEFAULT_OPTIONS } from './options.js';
+import type { ServerOptions } from './options.js';
+
+/** A listening server. */
+export interface RunningServer {
+  /** Base URL to give clients, such as `http://127.0.0.1:8787`. */
+  url: string;
+  port: number;
+  handler: SyncHandler;
+  /** Stops listening, ends open streams and connections, and closes the store. */
+  close(): Promise<void>;
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return 'localhost';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/**
+ * Starts the sync server on a port.
+ *
+ * @param options - handler options plus `port` (default 8787; 0 picks a free one) and `host`
+ *   (default `127.0.0.1`; `0.0.0.0` to accept other machines)
+ * @returns the running server once it listens
+ * @example
+ * const server = await startServer({ port: 0 });
+ * console.info(server.url);
+ * await server.close();
+ */
+export async function startServer(options: Partial<ServerOptions> = {}): Promise<RunningServer> {
+  const { port = DEFAULT_OPTIONS.port, host = DEFAULT_OPTIONS.host, ...handlerOptions } = options;
+  const handler = createSyncHandler(handlerOptions);
+  const logger = new Logger(handlerOptions.log);
+  const server = createAdaptorServer({ fetch: handler }) as Server;
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    await handler.close();
+    throw error;
+  }
+
+  const actualPort = (server.address() as AddressInfo).port;
+  const url = `http://${urlHost(host)}:${actualPort}`;
+  logger.lifecycle('listening', { url });
+
+  let closed: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closed ??= (async () => {
+      logger.lifecycle('closing', { url });
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      await handler.close();
+      server.closeAllConnections();
+      await stopped;
+      logger.lifecycle('closed', { url });
+    })();
+    return closed;
+  };
+  return { url, port: actualPort, handler, close };
+}

@@ -1,0 +1,43 @@
+/**
+ * Session keys and write tokens: random, URL-safe, stored only as hashes.
+ *
+ * Web Crypto only (no `node:crypto`), so the handler runs unchanged on edge runtimes.
+ */
+
+/** 144 bits: above the contract's 128 and a whole number of base64 characters (24). */
+const RANDOM_BYTES = 18;
+
+function base64url(bytes: Uint8Array): string {
+  let binary = '';
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/** A fresh random identifier: 24 URL-safe characters carrying 144 random bits. */
+export function randomId(): string {
+  return base64url(crypto.getRandomValues(new Uint8Array(RANDOM_BYTES)));
+}
+
+/** Hex SHA-256 of a token, as stores keep it. */
+export async function hashToken(token: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(token));
+  let hex = '';
+  for (const byte of new Uint8Array(digest)) hex += byte.toString(16).padStart(2, '0');
+  return hex;
+}
+
+/**
+ * Compares two strings in time that depends only on their length, so a wrong token's answer
+ * time says nothing about how much of it was right. Both sides are hashes of equal length.
+ */
+export function constantTimeEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let difference = 0;
+  for (let i = 0; i < a.length; i++) difference |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return difference === 0;
+}
+
+/** True when `token` hashes to `tokenHash`. */
+export async function tokenMatches(token: string, tokenHash: string): Promise<boolean> {
+  return constantTimeEqual(await hashToken(token), tokenHash);
+}
