@@ -107,19 +107,34 @@ export async function handlerFromConfig(config: AdapterConfig): Promise<SyncHand
   return createSyncHandler({ ...config.handlerOptions, store });
 }
 
+/** A sync handler built on first use and kept for the life of the instance. */
+export interface InstanceHandler {
+  /** The handler, built on the first call; a failed start is retried on the next. */
+  get(): Promise<SyncHandler>;
+  /** Closes the handler and its store, if it was built. */
+  close(): Promise<void>;
+}
+
 /**
- * Builds the handler on first use and keeps it for the life of the instance, so a warm
- * function reuses its store (and its Redis connection) across calls. A failed start is not
- * kept: the next call tries again.
+ * Builds the handler on first use and keeps it, so a warm function reuses its store (and its
+ * Redis connection) across calls instead of connecting on every request.
  */
-export function lazyHandler(build: () => Promise<SyncHandler>): () => Promise<SyncHandler> {
+export function instanceHandler(build: () => Promise<SyncHandler>): InstanceHandler {
   let pending: Promise<SyncHandler> | undefined;
-  return () => {
-    pending ??= build().catch((error: unknown) => {
+  return {
+    get() {
+      pending ??= build().catch((error: unknown) => {
+        pending = undefined;
+        throw error;
+      });
+      return pending;
+    },
+    async close() {
+      const built = pending;
       pending = undefined;
-      throw error;
-    });
-    return pending;
+      const handler = await built?.catch(() => undefined);
+      await handler?.close();
+    },
   };
 }
 

@@ -24,7 +24,7 @@ import { HttpProblem, problemResponse } from '../problems.js';
 import {
   FUNCTION_DEFAULTS,
   handlerFromConfig,
-  lazyHandler,
+  instanceHandler,
   readAdapterConfig,
 } from './environment.js';
 import type { AdapterOptions } from './environment.js';
@@ -58,7 +58,11 @@ export interface FnContext {
 export type FnResult = unknown;
 
 /** The function handed to `fdk.handle`, taking the call body as a `Buffer`. */
-export type FnFunction = (body: Buffer, context: FnContext) => Promise<FnResult>;
+export interface FnFunction {
+  (body: Buffer, context: FnContext): Promise<FnResult>;
+  /** Closes the sync handler and its store (a Redis connection, for one). */
+  close(): Promise<void>;
+}
 
 interface FdkModule {
   handle(fn: FnFunction, options: { inputMode: 'buffer' }): () => void;
@@ -78,27 +82,33 @@ const require = createRequire(import.meta.url);
 export function createFnFunction(options: AdapterOptions = {}): FnFunction {
   const fdk = require('@fnproject/fdk') as FdkModule;
   const config = readAdapterConfig(options, FUNCTION_DEFAULTS);
-  const syncHandler = lazyHandler(() => handlerFromConfig(config));
+  const syncHandler = instanceHandler(() => handlerFromConfig(config));
 
-  return async (body, context) => {
+  const fn = async (body: Buffer, context: FnContext) => {
     const request = requestFromCall(body, context, config.basePath);
     const response =
       request instanceof Response
         ? request
-        : withBasePathLocation(await (await syncHandler())(request), config.basePath);
+        : withBasePathLocation(await (await syncHandler.get())(request), config.basePath);
     return writeResponse(response, context.httpGateway, fdk);
   };
+  return Object.assign(fn, { close: syncHandler.close });
 }
 
 /**
  * Starts serving: hands the function to the FDK, which listens on `FN_LISTENER`. Call it once,
  * from the function's entry file.
  *
- * @returns a function that stops listening
+ * @returns a function that stops listening and closes the store
  */
-export function serveFn(options: AdapterOptions = {}): () => void {
+export function serveFn(options: AdapterOptions = {}): () => Promise<void> {
   const fdk = require('@fnproject/fdk') as FdkModule;
-  return fdk.handle(createFnFunction(options), { inputMode: 'buffer' });
+  const fn = createFnFunction(options);
+  const stopListening = fdk.handle(fn, { inputMode: 'buffer' });
+  return async () => {
+    stopListening();
+    await fn.close();
+  };
 }
 
 /**
