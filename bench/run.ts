@@ -1,0 +1,114 @@
+/**
+ * `npm run bench`: runs each measurement in turn, prints its table, and writes the same
+ * figures as JSON to bench/results/latest.json. `--quick` is the CI variant (shorter runs,
+ * smaller counts); `--only=propagation,memory` picks measurements. Nothing here asserts: the
+ * figures are for people to read and compare (BENCHMARKS.md says how).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { renderTable } from './lib/stats.js';
+import type { BenchConfig, Measurement, Section } from './lib/section.js';
+
+/** Loaded on demand, so `--only=load-cost` does not pay for loading Yjs and ws. */
+const MEASUREMENTS: Record<string, () => Promise<Measurement>> = {
+  propagation: async () => (await import('./propagation.js')).runPropagation,
+  throughput: async () => (await import('./throughput.js')).runThroughput,
+  'bytes-per-change': async () => (await import('./bytes-per-change.js')).runBytesPerChange,
+  'load-cost': async () => (await import('./load-cost.js')).runLoadCost,
+  memory: async () => (await import('./memory.js')).runMemory,
+};
+
+const RESULTS = fileURLToPath(new URL('./results/latest.json', import.meta.url));
+
+function parseArgs(argv: string[]): { quick: boolean; only: string[] } {
+  let quick = false;
+  let only = Object.keys(MEASUREMENTS);
+  for (const arg of argv) {
+    if (arg === '--quick') quick = true;
+    else if (arg.startsWith('--only=')) only = arg.slice('--only='.length).split(',');
+    else
+      throw new Error(
+        `unknown argument ${arg}; use --quick and/or --only=${Object.keys(MEASUREMENTS).join(',')}`,
+      );
+  }
+  const unknown = only.filter((name) => !(name in MEASUREMENTS));
+  if (unknown.length > 0) throw new Error(`unknown measurement ${unknown.join(', ')}`);
+  return { quick, only };
+}
+
+function machine() {
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    // Not a git checkout (a published tarball): the commit stays unknown.
+  }
+  return {
+    date: new Date().toISOString(),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    commit,
+  };
+}
+
+function print(section: Section): void {
+  console.log(`\n## ${section.title}\n`);
+  console.log(renderTable(section.headers, section.rows));
+  for (const note of section.notes) console.log(`  ${note}`);
+}
+
+async function main(): Promise<void> {
+  const { quick, only } = parseArgs(process.argv.slice(2));
+  const config: BenchConfig = { quick, log: (message) => console.error(`… ${message}`) };
+  const started = Date.now();
+  const about = { ...machine(), mode: quick ? 'quick' : 'full' };
+  console.log(
+    `session-sync benchmarks (${about.mode}) on ${about.cpus} × ${about.cpuModel}, Node ${about.node}, ${about.date}`,
+  );
+
+  const sections: Section[] = [];
+  for (const name of only) {
+    const measure = await MEASUREMENTS[name]();
+    const section = await measure(config);
+    sections.push(section);
+    print(section);
+  }
+
+  const targets = sections.flatMap((section) => section.targets);
+  if (targets.length > 0) {
+    console.log('\n## Targets\n');
+    const verdict = (met: boolean | null) =>
+      met === null ? 'not measured' : met ? 'met' : 'MISSED';
+    console.log(
+      renderTable(
+        ['target', 'this run', 'verdict'],
+        targets.map((t) => [t.target, t.figure, verdict(t.met)]),
+      ),
+    );
+  }
+
+  const seconds = Math.round((Date.now() - started) / 1000);
+  mkdirSync(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true });
+  const results = {
+    machine: about,
+    seconds,
+    targets,
+    ...Object.fromEntries(sections.map((section) => [section.id, section.data])),
+  };
+  writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\n${seconds} s; figures written to bench/results/latest.json`);
+}
+
+main().then(
+  // Keep-alive sockets and timers of the clients must not hold the run open.
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
