@@ -64,7 +64,11 @@ export interface SyncStore {
   /** The one write primitive; see the module comment for what it guarantees. */
   compareAndWrite(key: string, expectedVersion: number, next: NextWrite): Promise<WriteOutcome>;
 
-  /** Changes after `since`, oldest first; undefined when the session does not exist. */
+  /**
+   * Changes after `since`, oldest first; undefined when the session does not exist. When the
+   * history no longer reaches back to `since`, or `since` is beyond the session's version (the
+   * session was deleted and re-created meanwhile), answers `reset` with the current state.
+   */
   changesSince(key: string, since: number): Promise<ChangesOutcome | undefined>;
 
   /** Removes the session, its history and presence; subscribers get `deleted`. */
