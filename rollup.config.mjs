@@ -1,0 +1,40 @@
+// Browser bundles. `tsc -p tsconfig.build.json` already writes the ES modules with their types
+// (dist/index.js, dist/define.js, ...), which is what bundler users import. Rollup adds:
+//  - dist/session-sync.min.js: one self-contained, minified file with Lit inside, for
+//    `<script type="module" src=...>` from a CDN, no build step;
+//  - dist/session-sync.js: the same entry as one ES module with Lit left as an import, for
+//    pages with an import map that already load Lit.
+import { nodeResolve } from '@rollup/plugin-node-resolve';
+import terser from '@rollup/plugin-terser';
+import esbuild from 'rollup-plugin-esbuild';
+
+const input = 'src/define.ts';
+const typescript = () => esbuild({ target: 'es2021', tsconfig: 'tsconfig.json' });
+
+export default [
+  {
+    input,
+    plugins: [nodeResolve({ exportConditions: ['production'] }), typescript()],
+    output: {
+      file: 'dist/session-sync.min.js',
+      format: 'es',
+      plugins: [
+        terser({
+          ecma: 2021,
+          module: true,
+          compress: { passes: 2 },
+          // Our private members start with `_` and a letter; Lit's own are already mangled to
+          // `_$xx` names, which this pattern leaves alone.
+          mangle: { properties: { regex: /^_[A-Za-z]/ } },
+          format: { comments: false },
+        }),
+      ],
+    },
+  },
+  {
+    input,
+    external: [/^lit/, /^@lit\//],
+    plugins: [typescript()],
+    output: { file: 'dist/session-sync.js', format: 'es' },
+  },
+];
