@@ -1,0 +1,265 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
+import { createInterface } from 'node:readline';
+import { describe, test } from 'node:test';
+import type { TestContext } from 'node:test';
+import { startServer } from '../../src/server/index.js';
+import type { ServerOptions } from '../../src/server/index.js';
+import { EventReader, call, newSession, patch, withTimeout } from './server-helpers.js';
+
+async function listen(t: TestContext, options: Partial<ServerOptions> = {}) {
+  const server = await startServer({ port: 0, host: '127.0.0.1', log: false, ...options });
+  t.after(() => server.close());
+  return server;
+}
+
+/** Opens an event stream over the network; abort the controller to drop it. */
+async function openEvents(url: string, headers: Record<string, string> = {}) {
+  const controller = new AbortController();
+  const response = await fetch(url, { headers, signal: controller.signal });
+  assert.equal(response.status, 200);
+  return { events: new EventReader(response.body), drop: () => controller.abort() };
+}
+
+describe('the server over a real socket', () => {
+  test('startServer listens on a free port and answers at its url', async (t) => {
+    const server = await listen(t);
+
+    assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal(server.url, `http://127.0.0.1:${server.port}`);
+    assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
+  });
+
+  test('N writers with If-Match and retry on 412 end at exactly N x M increments', async (t) => {
+    const server = await listen(t);
+    const session = await newSession(server.url, { count: 0 });
+    const writers = 5;
+    const increments = 10;
+
+    async function increment(): Promise<void> {
+      for (;;) {
+        const read = await fetch(`${server.url}/sessions/${session.key}`);
+        const etag = read.headers.get('ETag')!;
+        const { state } = await read.json();
+        const response = await patch(server.url, session, { count: state.count + 1 }, { 'If-Match': etag });
+        await response.arrayBuffer();
+        if (response.status === 200) return;
+        if (response.status === 429) {
+          // The abuse limits may slow a burst of retries down; a real client waits too.
+          const seconds = Number(response.headers.get('Retry-After') ?? 1);
+          await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+          continue;
+        }
+        assert.equal(response.status, 412);
+      }
+    }
+    await Promise.all(
+      Array.from({ length: writers }, async () => {
+        for (let i = 0; i < increments; i++) await increment();
+      }),
+    );
+
+    const view = await (await fetch(`${server.url}/sessions/${session.key}`)).json();
+    assert.equal(view.state.count, writers * increments);
+    assert.equal(view.version, writers * increments);
+  });
+
+  test('concurrent writers without If-Match all land, each raising the version by one', async (t) => {
+    const server = await listen(t);
+    const session = await newSession(server.url, {});
+    const writes = Array.from({ length: 40 }, (_, i) => patch(server.url, session, { [`k${i}`]: i }));
+    const statuses = await Promise.all(writes.map(async (w) => (await w).status));
+
+    assert.deepEqual(new Set(statuses), new Set([200]));
+    const view = await (await fetch(`${server.url}/sessions/${session.key}`)).json();
+    assert.equal(view.version, 40);
+    assert.equal(Object.keys(view.state).length, 40);
+  });
+
+  test('a dropped stream resumed with Last-Event-ID gets exactly the missed changes', async (t) => {
+    const server = await listen(t);
+    const session = await newSession(server.url, {});
+    const url = `${server.url}/sessions/${session.key}/events`;
+    const first = await openEvents(url);
+    assert.equal((await first.events.next())?.event, 'snapshot');
+    await patch(server.url, session, { n: 1 });
+    const seen = await first.events.next();
+    first.drop();
+
+    await patch(server.url, session, { n: 2 });
+    await patch(server.url, session, { n: 3 });
+    const second = await openEvents(url, { 'Last-Event-ID': seen!.id! });
+    t.after(() => second.drop());
+    const missed = [await second.events.nextExcept(['presence']), await second.events.nextExcept(['presence'])];
+
+    assert.deepEqual(
+      missed.map((event) => [event?.event, event?.id, event?.data.patch]),
+      [
+        ['change', '2', { n: 2 }],
+        ['change', '3', { n: 3 }],
+      ],
+    );
+    await patch(server.url, session, { n: 4 });
+    assert.equal((await second.events.nextExcept(['presence']))?.id, '4');
+  });
+
+  test('a dropped stream resumed with ?since= gets the missed changes, and without it a snapshot', async (t) => {
+    const server = await listen(t);
+    const session = await newSession(server.url, {});
+    const url = `${server.url}/sessions/${session.key}/events`;
+    const first = await openEvents(url);
+    await first.events.next();
+    first.drop();
+    await patch(server.url, session, { n: 1 });
+
+    const resumed = await openEvents(`${url}?since=0`);
+    t.after(() => resumed.drop());
+    const change = await resumed.events.nextExcept(['presence']);
+    assert.deepEqual([change?.event, change?.id], ['change', '1']);
+
+    const fresh = await openEvents(url);
+    t.after(() => fresh.drop());
+    const snapshot = await fresh.events.next();
+    assert.deepEqual([snapshot?.event, snapshot?.data.state], ['snapshot', { n: 1 }]);
+  });
+
+  test('many streams of one session all receive the same change', async (t) => {
+    const server = await listen(t);
+    const session = await newSession(server.url, {});
+    const url = `${server.url}/sessions/${session.key}/events`;
+    const streams = await Promise.all(Array.from({ length: 20 }, () => openEvents(url)));
+    t.after(() => streams.forEach((stream) => stream.drop()));
+    await Promise.all(streams.map((stream) => stream.events.next()));
+
+    await patch(server.url, session, { hello: 'all' });
+    const received = await Promise.all(streams.map((stream) => stream.events.next()));
+    assert.ok(received.every((event) => event?.id === '1' && event.data.patch.hello === 'all'));
+  });
+
+  test('a long-poll over the network wakes on a write', async (t) => {
+    const server = await listen(t);
+    const session = await newSession(server.url);
+    const waiting = fetch(`${server.url}/sessions/${session.key}/changes?since=0&wait=20`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await patch(server.url, session, { x: 1 });
+    const response = await withTimeout(waiting, 5000);
+
+    assert.equal(response.status, 200);
+    assert.equal((await response.json()).version, 1);
+  });
+
+  test('a chunked body without Content-Length over the limit answers 413 and others are served', async (t) => {
+    const server = await listen(t, { maxBodyBytes: 64 * 1024 });
+    const victim = await newSession(server.url, { safe: true });
+    const bystander = await newSession(server.url, {});
+    const stream = await openEvents(`${server.url}/sessions/${bystander.key}/events`);
+    t.after(() => stream.drop());
+    await stream.events.next();
+
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(`${server.url}/sessions/${victim.key}`, {
+        method: 'PATCH',
+        headers: {
+          Authorization: `Bearer ${victim.writeToken}`,
+          'Content-Type': 'application/merge-patch+json',
+        },
+      });
+      req.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      const chunk = '['.repeat(16 * 1024);
+      let sent = 0;
+      const pump = () => {
+        while (sent < 4 * 1024 * 1024 && !req.destroyed) {
+          sent += chunk.length;
+          if (!req.write(chunk)) return void req.once('drain', pump);
+        }
+        req.end();
+      };
+      pump();
+    });
+
+    assert.equal(status, 413);
+    await patch(server.url, bystander, { still: 'live' });
+    assert.equal((await stream.events.next())?.data.patch.still, 'live');
+    const view = await (await fetch(`${server.url}/sessions/${victim.key}`)).json();
+    assert.deepEqual(view.state, { safe: true });
+  });
+
+  test('close() ends open event streams and stops the server', async () => {
+    const server = await startServer({ port: 0, log: false });
+    const session = await newSession(server.url);
+    const stream = await openEvents(`${server.url}/sessions/${session.key}/events`);
+    await stream.events.next();
+
+    await withTimeout(server.close(), 5000);
+    assert.equal(await stream.events.next().catch(() => undefined), undefined);
+    await assert.rejects(fetch(`${server.url}/healthz`));
+  });
+
+  test('a request log line names the route, never the key or the token', async (t) => {
+    const lines: string[] = [];
+    const server = await listen(t, { log: (entry) => lines.push(JSON.stringify(entry)) });
+    const session = await newSession(server.url, { secret: 'state' });
+    await patch(server.url, session, { more: 'secret' });
+
+    const patchLine = lines.map((line) => JSON.parse(line)).find((entry) => entry.method === 'PATCH');
+    assert.equal(patchLine.route, '/sessions/:key');
+    assert.equal(patchLine.status, 200);
+    assert.equal(patchLine.level, 'info');
+    assert.equal(typeof patchLine.ms, 'number');
+    for (const line of lines) {
+      assert.ok(!line.includes(session.key) && !line.includes(session.writeToken));
+      assert.ok(!line.includes('secret'));
+    }
+  });
+});
+
+describe('the session-sync-server command', () => {
+  test('it prints its url, serves, and on SIGTERM ends open streams and exits 0', async (t) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/cli.ts', '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    t.after(() => child.kill('SIGKILL'));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const lines = createInterface({ input: child.stdout! });
+    const url = await withTimeout(
+      new Promise<string>((resolve) => {
+        lines.on('line', (line) => {
+          const entry = JSON.parse(line);
+          if (entry.msg === 'listening') resolve(entry.url);
+        });
+      }),
+      15_000,
+    );
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+
+    const session = await newSession(url);
+    const stream = await openEvents(`${url}/sessions/${session.key}/events`);
+    await stream.events.next();
+    child.kill('SIGTERM');
+
+    assert.equal(await withTimeout(stream.events.next().catch(() => undefined), 10_000), undefined);
+    assert.equal(await withTimeout(exited, 10_000), 0);
+  });
+
+  test('it prints usage for --help and refuses an unknown flag with exit code 2', async () => {
+    const run = (args: string[]) =>
+      new Promise<{ code: number | null; out: string }>((resolve) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/cli.ts', ...args]);
+        let out = '';
+        child.stdout.on('data', (data) => (out += data));
+        child.stderr.on('data', (data) => (out += data));
+        child.on('exit', (code) => resolve({ code, out }));
+      });
+
+    const help = await withTimeout(run(['--help']), 15_000);
+    assert.equal(help.code, 0);
+    assert.match(help.out, /--allow-origin/);
+    const wrong = await withTimeout(run(['--prot', '80']), 15_000);
+    assert.equal(wrong.code, 2);
+  });
+});
