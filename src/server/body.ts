@@ -87,11 +87,24 @@ export function parseJsonBody(text: string, maxDepth: number): Json {
     throw new HttpProblem(413, 'too-large', `The body is nested deeper than ${maxDepth} levels.`);
   }
   try {
-    return JSON.parse(text) as Json;
+    return JSON.parse(text, refuseNonFinite) as Json;
   } catch (error) {
+    if (error instanceof HttpProblem) throw error;
     const reason = error instanceof Error ? error.message : 'invalid JSON';
     throw new HttpProblem(400, 'bad-request', `The body is not valid JSON: ${reason}`);
   }
+}
+
+/**
+ * `JSON.parse` turns a number beyond a double's range (`1e999`) into Infinity, which
+ * `JSON.stringify` writes as null: accepted, it would be stored as one value and served as
+ * another. Refuse it instead.
+ */
+function refuseNonFinite(_key: string, value: unknown): unknown {
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    throw new HttpProblem(400, 'bad-request', 'The body holds a number too large for JSON.');
+  }
+  return value;
 }
 
 /** Reads and parses a JSON body with the limits given. */
