@@ -11,6 +11,7 @@ import { applyCors, optionsResponse } from './cors.js';
 import type { RouteContext } from './context.js';
 import { jsonResponse } from './context.js';
 import { EventHub } from './event-hub.js';
+import { AbuseLimits, limitsMiddleware } from './limits.js';
 import { registerLiveRoutes } from './live-routes.js';
 import { Logger } from './log.js';
 import { MemoryStore } from './memory-store.js';
@@ -22,7 +23,11 @@ import type { SyncStore } from './store.js';
 
 /** A fetch-style handler with its store, and a way to end its streams and timers. */
 export interface SyncHandler {
-  (request: Request): Promise<Response>;
+  /**
+   * @param env - the host's bindings, passed on to the routes; on Node, `@hono/node-server`
+   *   passes `{ incoming, outgoing }`, from which the limits read the client's address
+   */
+  (request: Request, env?: unknown): Promise<Response>;
   /** The store the handler reads and writes. */
   readonly store: SyncStore;
   /** Ends open event streams and held long-polls, then closes the store. */
@@ -92,6 +97,7 @@ export function createSyncHandler(options: Partial<SyncHandlerOptions> = {}): Sy
   const context: RouteContext = { options: resolved, store, hub, logger, closing: closing.signal };
 
   const app = new Hono();
+  app.use(limitsMiddleware(new AbuseLimits(resolved)));
   app.get('/healthz', () => jsonResponse({ status: 'ok' }));
   registerSessionRoutes(app, context);
   registerLiveRoutes(app, context);
@@ -101,7 +107,7 @@ export function createSyncHandler(options: Partial<SyncHandlerOptions> = {}): Sy
     return problemResponse(error);
   });
 
-  const handle = async (request: Request): Promise<Response> => {
+  const handle = async (request: Request, env?: unknown): Promise<Response> => {
     const startedAt = performance.now();
     const route = routeOf(new URL(request.url).pathname);
     let response: Response;
@@ -119,7 +125,7 @@ export function createSyncHandler(options: Partial<SyncHandlerOptions> = {}): Sy
         new HttpProblem(405, 'method-not-allowed', detail, { headers: { Allow: route.allow } }),
       );
     } else {
-      response = await app.fetch(request);
+      response = await app.fetch(request, env);
     }
 
     applyCors(response.headers, request, resolved.allowOrigin);

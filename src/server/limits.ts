@@ -15,7 +15,10 @@ import { HttpProblem } from './problems.js';
 import { OpenCounter, RateLimiter } from './rate-limiter.js';
 import type { RateDecision } from './rate-limiter.js';
 
-/** The options this module reads; their defaults live with all others in `options.ts`. */
+/**
+ * The options this module reads; their defaults live with all others in `options.ts`. A rate,
+ * burst or ceiling of 0 turns that limit off.
+ */
 export interface LimitOptions {
   /**
    * A header that a proxy you run in front of the server sets to the client's address
@@ -86,6 +89,7 @@ export class AbuseLimits {
     readonly options: LimitOptions,
     now?: () => number,
   ) {
+    checkLimitOptions(options);
     const limiter = (perSecond: number, burst: number) =>
       new RateLimiter({ perSecond, burst }, MAX_TRACKED_KEYS, now);
     this.#writesByAddress = limiter(
@@ -186,6 +190,38 @@ export class AbuseLimits {
   openStreams(by: { address?: string; key?: string }): number {
     if (by.address !== undefined) return this.#streamsByAddress.count(by.address);
     return by.key !== undefined ? this.#streamsBySession.count(by.key) : 0;
+  }
+}
+
+const LIMIT_NUMBERS = [
+  'writesPerSecondPerAddress',
+  'writeBurstPerAddress',
+  'writesPerSecondPerSession',
+  'writeBurstPerSession',
+  'sessionsPerMinutePerAddress',
+  'sessionBurstPerAddress',
+  'presencePerSecondPerAddress',
+  'presenceBurstPerAddress',
+  'presencePerSecondPerSession',
+  'presenceBurstPerSession',
+  'maxStreamsPerAddress',
+  'maxStreamsPerSession',
+] as const;
+
+/**
+ * Rejects limits that cannot work, at start-up rather than on the first request.
+ * @throws TypeError naming the option and the value received
+ */
+function checkLimitOptions(options: LimitOptions): void {
+  for (const name of LIMIT_NUMBERS) {
+    const value = options[name];
+    if (typeof value !== 'number' || !(value >= 0)) {
+      throw new TypeError(`session-sync: option ${name} must be a number, 0 or more, got ${value}`);
+    }
+  }
+  const header = options.trustProxyHeader;
+  if (header !== null && (typeof header !== 'string' || !/^[A-Za-z0-9-]+$/.test(header))) {
+    throw new TypeError(`session-sync: option trustProxyHeader must be a header name or null`);
   }
 }
 

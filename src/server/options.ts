@@ -5,12 +5,14 @@
  * lookup. The README's options table is checked against `DEFAULT_OPTIONS` by a test.
  */
 import type { SyncStore } from './store.js';
+import type { LimitOptions } from './limits.js';
 import type { LogEntry } from './log.js';
 
 /** Receives one structured entry per request and per lifecycle event. */
 export type LogSink = (entry: LogEntry) => void;
 
-export interface SyncHandlerOptions {
+/** The abuse limits (rates, stream ceilings, proxy header) are documented in `limits.ts`. */
+export interface SyncHandlerOptions extends LimitOptions {
   /**
    * Where sessions live. Defaults to a new `MemoryStore` built from the store options below;
    * when you pass a store, `sessionTtlMs`, `historyLimit`, `maxSessions` and `maxStoreBytes`
@@ -63,6 +65,14 @@ export interface ServerOptions extends SyncHandlerOptions {
   port: number;
   /** Interface to listen on. `0.0.0.0` or `::` to accept connections from other machines. */
   host: string;
+  /** A client must send its request headers within this time, or the connection is cut. */
+  headersTimeoutMs: number;
+  /**
+   * A client must send its whole request, body included, within this time, or it is answered
+   * 408 and cut off. Event streams and long-polls are not affected: the limit ends once the
+   * request has arrived.
+   */
+  requestTimeoutMs: number;
 }
 
 const KIB = 1024;
@@ -86,8 +96,23 @@ export const DEFAULT_OPTIONS = Object.freeze({
   streamBufferMaxBytes: 1 * MIB,
   eventStreams: true,
   log: undefined,
+  trustProxyHeader: null,
+  writesPerSecondPerAddress: 50,
+  writeBurstPerAddress: 200,
+  writesPerSecondPerSession: 100,
+  writeBurstPerSession: 300,
+  sessionsPerMinutePerAddress: 60,
+  sessionBurstPerAddress: 30,
+  presencePerSecondPerAddress: 20,
+  presenceBurstPerAddress: 100,
+  presencePerSecondPerSession: 100,
+  presenceBurstPerSession: 300,
+  maxStreamsPerAddress: 200,
+  maxStreamsPerSession: 2000,
   port: 8787,
   host: '127.0.0.1',
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
 } satisfies Omit<ServerOptions, 'store'>);
 
 /** Options after defaults are filled in. */

@@ -9,7 +9,7 @@
  * again with a full bucket, which is no more than it would have after waiting.
  */
 
-/** One limit: sustained rate and burst. A `perSecond` of 0 turns the limit off. */
+/** One limit: sustained rate and burst. A rate or a burst of 0 turns the limit off. */
 export interface RateLimit {
   perSecond: number;
   burst: number;
@@ -28,24 +28,27 @@ const ALLOWED: RateDecision = Object.freeze({ allowed: true });
 
 export class RateLimiter {
   readonly #limit: RateLimit;
+  readonly #enabled: boolean;
   readonly #maxKeys: number;
   readonly #now: () => number;
   readonly #buckets = new Map<string, Bucket>();
 
   /**
-   * @param limit - rate and burst; `perSecond: 0` allows everything
+   * @param limit - rate and burst; a rate or burst of 0 allows everything
    * @param maxKeys - most buckets kept at once
    * @param now - the clock in milliseconds (tests pass their own)
    */
   constructor(limit: RateLimit, maxKeys = 100_000, now: () => number = () => performance.now()) {
-    this.#limit = limit;
+    // A burst below one token would refuse every request for ever.
+    this.#limit = { perSecond: limit.perSecond, burst: Math.max(1, limit.burst) };
+    this.#enabled = limit.perSecond > 0 && limit.burst > 0;
     this.#maxKeys = maxKeys;
     this.#now = now;
   }
 
   /** Whether the limit is in force at all. */
   get enabled(): boolean {
-    return this.#limit.perSecond > 0;
+    return this.#enabled;
   }
 
   /** Number of buckets held now, for tests and metrics. */
