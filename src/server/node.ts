@@ -20,6 +20,9 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** Node's default is 30 s, which would let a slow sender outstay its time limit by as much. */
+const CONNECTIONS_CHECK_INTERVAL_MS = 1_000;
+
 function urlHost(host: string): string {
   if (host === '0.0.0.0' || host === '::' || host === '') return 'localhost';
   return host.includes(':') ? `[${host}]` : host;
@@ -37,10 +40,26 @@ function urlHost(host: string): string {
  * await server.close();
  */
 export async function startServer(options: Partial<ServerOptions> = {}): Promise<RunningServer> {
-  const { port = DEFAULT_OPTIONS.port, host = DEFAULT_OPTIONS.host, ...handlerOptions } = options;
+  const {
+    port = DEFAULT_OPTIONS.port,
+    host = DEFAULT_OPTIONS.host,
+    headersTimeoutMs = DEFAULT_OPTIONS.headersTimeoutMs,
+    requestTimeoutMs = DEFAULT_OPTIONS.requestTimeoutMs,
+    ...handlerOptions
+  } = options;
   const handler = createSyncHandler(handlerOptions);
   const logger = new Logger(handlerOptions.log);
-  const server = createAdaptorServer({ fetch: handler }) as Server;
+  const server = createAdaptorServer({
+    fetch: handler,
+    // Slow senders are cut off: Node answers 408 and closes when the headers or the whole
+    // request take longer than these. It checks every CONNECTIONS_CHECK_INTERVAL_MS, so a
+    // slow sender holds its connection at most that much longer.
+    serverOptions: {
+      headersTimeout: headersTimeoutMs,
+      requestTimeout: requestTimeoutMs,
+      connectionsCheckingInterval: CONNECTIONS_CHECK_INTERVAL_MS,
+    },
+  }) as Server;
 
   try {
     await new Promise<void>((resolve, reject) => {
