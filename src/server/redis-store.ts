@@ -1,0 +1,292 @@
+/**
+ * A session store in Redis, so that several server instances share one truth.
+ *
+ * Every write is one Lua script (see `redis-scripts.ts`): version check, new state, history
+ * entry, TTLs and the pub/sub message happen in one atomic step, so two instances can never
+ * hand out the same version. Events reach the other instances through pub/sub, which is at
+ * most once; the event hub repairs gaps from the history by version. Session and presence
+ * TTLs are Redis expiries; a periodic sweep of the sessions streamed from this instance turns
+ * a peer's expiry into a `presence` event. How failures surface is `redis-connection.ts`'s job.
+ */
+import type { Redis } from 'ioredis';
+import type { Json, Peer } from '../protocol.js';
+import { DEFAULT_OPTIONS } from './options.js';
+import { RedisConnection } from './redis-connection.js';
+import * as scripts from './redis-scripts.js';
+import { StoreUnavailableError } from './store.js';
+import type {
+  ChangesOutcome,
+  NextWrite,
+  SessionListener,
+  StoredSession,
+  SyncStore,
+  WriteOutcome,
+} from './store.js';
+
+export interface RedisStoreOptions {
+  /** `redis://[user:password@]host:port[/db]`, or `rediss://` for TLS. Unused with `redis`. */
+  url: string;
+  /**
+   * A connected ioredis client to use instead of `url`; `close()` leaves it open. Create it with
+   * `enableOfflineQueue: false` and `maxRetriesPerRequest: 0` to keep failures fast.
+   */
+  redis: Redis;
+  /** Put before every key and channel name, so several deployments can share one Redis. */
+  keyPrefix: string;
+  /** A session nobody wrote to (or announced presence in) for this long expires. */
+  sessionTtlMs: number;
+  /** Changes kept per session for catch-up; older readers get a snapshot instead. */
+  historyLimit: number;
+  /** How often the sessions streamed from this instance are checked for expired peers. */
+  sweepIntervalMs: number;
+  /** A Redis call unanswered for this long fails as unavailable. */
+  commandTimeoutMs: number;
+  /** The `Retry-After` given to clients while Redis is unavailable. */
+  retryAfterSeconds: number;
+  /** Receives connection errors (each failed reconnect, for one); by default they are dropped. */
+  onError: (error: Error) => void;
+}
+
+/** The defaults of every option but `url` and `redis`. */
+export const REDIS_STORE_DEFAULTS = Object.freeze({
+  keyPrefix: 'session-sync:',
+  sessionTtlMs: DEFAULT_OPTIONS.sessionTtlMs,
+  historyLimit: DEFAULT_OPTIONS.historyLimit,
+  sweepIntervalMs: DEFAULT_OPTIONS.sweepIntervalMs,
+  commandTimeoutMs: 5000,
+  retryAfterSeconds: 1,
+});
+
+/** Sessions swept per batch of concurrent calls. */
+const SWEEP_BATCH = 200;
+
+/**
+ * Sessions in Redis, shared by every instance pointed at the same Redis.
+ *
+ * @example
+ * const store = new RedisStore({ url: 'redis://127.0.0.1:6379' });
+ * const server = await startServer({ store });
+ */
+export class RedisStore implements SyncStore {
+  readonly options: Omit<RedisStoreOptions, 'url' | 'redis' | 'onError'>;
+  readonly #connection: RedisConnection;
+  readonly #sweepTimer: ReturnType<typeof setInterval>;
+  #sweeping = false;
+
+  /** @param options - `url` or `redis`, and any option to change from its default */
+  constructor(options: Partial<RedisStoreOptions> & ({ url: string } | { redis: Redis })) {
+    const { url, redis, onError, ...rest } = options as Partial<RedisStoreOptions>;
+    this.options = { ...REDIS_STORE_DEFAULTS, ...definedOnly(rest) };
+    checkOptions(this.options);
+    this.#connection = new RedisConnection({
+      url,
+      redis,
+      commandTimeoutMs: this.options.commandTimeoutMs,
+      retryAfterSeconds: this.options.retryAfterSeconds,
+      onError: onError ?? (() => {}),
+    });
+
+    this.#sweepTimer = setInterval(() => void this.#sweep(), this.options.sweepIntervalMs);
+    (this.#sweepTimer as { unref?: () => void }).unref?.();
+  }
+
+  /**
+   * Resolves once Redis is connected and the store can deliver events; a server may await it
+   * before it starts listening. Calls made earlier wait a few seconds for the connection anyway.
+   *
+   * @param timeoutMs - how long to wait
+   * @throws StoreUnavailableError when Redis did not answer within `timeoutMs`
+   */
+  async ready(timeoutMs = 10_000): Promise<void> {
+    if (await this.#connection.whenAvailable(timeoutMs)) return;
+    throw new StoreUnavailableError(
+      `Redis did not answer within ${timeoutMs} ms.`,
+      this.options.retryAfterSeconds,
+    );
+  }
+
+  async create(session: StoredSession): Promise<boolean> {
+    const keys = this.#keys(session.key);
+    const created = await this.#connection.eval(
+      scripts.CREATE,
+      [keys.session, keys.history, keys.peers, keys.peerExpiry],
+      [
+        session.tokenHash,
+        session.version,
+        JSON.stringify(session.state),
+        session.updatedAt,
+        this.options.sessionTtlMs,
+      ],
+    );
+    return created === 1;
+  }
+
+  async get(key: string): Promise<StoredSession | undefined> {
+    const fields = ['tokenHash', 'version', 'state', 'updatedAt'];
+    const [tokenHash, version, state, updatedAt] = await this.#connection.call((redis) =>
+      redis.hmget(this.#keys(key).session, ...fields),
+    );
+    if (tokenHash == null || version == null || state == null || updatedAt == null) return;
+    return {
+      key,
+      tokenHash,
+      version: Number(version),
+      state: JSON.parse(state) as Json,
+      updatedAt: Number(updatedAt),
+    };
+  }
+
+  async compareAndWrite(key: string, expected: number, next: NextWrite): Promise<WriteOutcome> {
+    const keys = this.#keys(key);
+    await this.#connection.subscribed(keys.channel);
+    const [status, version] = (await this.#connection.eval(
+      scripts.COMPARE_AND_WRITE,
+      [keys.session, keys.history],
+      [
+        expected,
+        JSON.stringify(next.state),
+        JSON.stringify(next.change),
+        next.updatedAt,
+        this.options.sessionTtlMs,
+        this.options.historyLimit,
+        keys.channel,
+      ],
+    )) as [number, number?];
+
+    if (status === 1) return { ok: true, version: version!, updatedAt: next.updatedAt };
+    if (status === -1) return { ok: false, reason: 'conflict', version: version! };
+    return { ok: false, reason: 'not-found' };
+  }
+
+  async changesSince(key: string, since: number): Promise<ChangesOutcome | undefined> {
+    const keys = this.#keys(key);
+    const args = [since];
+    const reply = (await this.#connection.eval(
+      scripts.CHANGES_SINCE,
+      [keys.session, keys.history],
+      args,
+    )) as [number, number, string?] | null;
+    if (!reply) return undefined;
+
+    const [kind, version, json] = reply;
+    if (kind === 1) return { kind: 'changes', version, changes: json ? JSON.parse(json) : [] };
+    return { kind: 'reset', version, state: JSON.parse(json!) as Json };
+  }
+
+  async delete(key: string): Promise<boolean> {
+    const keys = this.#keys(key);
+    await this.#connection.subscribed(keys.channel);
+    const deleted = await this.#connection.eval(
+      scripts.DELETE,
+      [keys.session, keys.history, keys.peers, keys.peerExpiry],
+      [keys.channel],
+    );
+    return deleted === 1;
+  }
+
+  async putPresence(key: string, clientId: string, data: Json, ttlMs: number) {
+    const keys = this.#keys(key);
+    await this.#connection.subscribed(keys.channel);
+    const list = await this.#connection.eval(
+      scripts.PUT_PRESENCE,
+      [keys.session, keys.history, keys.peers, keys.peerExpiry],
+      [clientId, JSON.stringify(data), ttlMs, this.options.sessionTtlMs, keys.channel],
+    );
+    return typeof list === 'string' ? (JSON.parse(list) as Peer[]) : undefined;
+  }
+
+  async removePresence(key: string, clientId: string): Promise<Peer[] | undefined> {
+    const keys = this.#keys(key);
+    await this.#connection.subscribed(keys.channel);
+    const list = await this.#connection.eval(
+      scripts.REMOVE_PRESENCE,
+      [keys.session, keys.peers, keys.peerExpiry],
+      [clientId, keys.channel],
+    );
+    return typeof list === 'string' ? (JSON.parse(list) as Peer[]) : undefined;
+  }
+
+  async peers(key: string): Promise<Peer[]> {
+    return (await this.#livePeers(key)) ?? [];
+  }
+
+  subscribe(key: string, listener: SessionListener): () => void {
+    const unsubscribe = this.#connection.subscriptions.add(key, this.#keys(key).channel, listener);
+    // Registered during an outage: say so now; the `resync` after reconnecting follows.
+    if (this.#connection.inOutage) {
+      queueMicrotask(() => this.#connection.available || listener({ type: 'unavailable' }));
+    }
+    return unsubscribe;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#sweepTimer);
+    await this.#connection.close();
+  }
+
+  /** Live peers, or undefined when the session is gone; expired peers are dropped on the way. */
+  async #livePeers(key: string): Promise<Peer[] | undefined> {
+    const keys = this.#keys(key);
+    const list = await this.#connection.eval(
+      scripts.LIVE_PEERS,
+      [keys.session, keys.peers, keys.peerExpiry],
+      [keys.channel],
+    );
+    return typeof list === 'string' ? (JSON.parse(list) as Peer[]) : undefined;
+  }
+
+  /**
+   * Expires the peers of the sessions streamed here, which publishes their `presence` event,
+   * and tells local subscribers of sessions that expired in Redis that they are gone.
+   */
+  async #sweep(): Promise<void> {
+    if (!this.#connection.available || this.#sweeping) return;
+    this.#sweeping = true;
+    try {
+      const sessions = this.#connection.subscriptions.sessions;
+      for (let start = 0; start < sessions.length; start += SWEEP_BATCH) {
+        const batch = sessions.slice(start, start + SWEEP_BATCH);
+        await Promise.all(
+          batch.map(async (key) => {
+            const peers = await this.#livePeers(key).catch(() => []);
+            if (!peers) this.#connection.subscriptions.emit(key, { type: 'deleted' });
+          }),
+        );
+      }
+    } finally {
+      this.#sweeping = false;
+    }
+  }
+
+  #keys(key: string): scripts.SessionKeys {
+    return scripts.sessionKeys(this.options.keyPrefix, key);
+  }
+}
+
+function definedOnly<T extends object>(values: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(values).filter(([, v]) => v !== undefined),
+  ) as Partial<T>;
+}
+
+function checkOptions(options: RedisStore['options']): void {
+  for (const name of [
+    'sessionTtlMs',
+    'historyLimit',
+    'sweepIntervalMs',
+    'commandTimeoutMs',
+  ] as const) {
+    const value = options[name];
+    if (!Number.isInteger(value) || value <= 0) {
+      throw new TypeError(
+        `session-sync: RedisStore option ${name} must be a positive integer, got ${value}`,
+      );
+    }
+  }
+  if (!(options.retryAfterSeconds > 0)) {
+    throw new TypeError('session-sync: RedisStore option retryAfterSeconds must be positive');
+  }
+  if (typeof options.keyPrefix !== 'string') {
+    throw new TypeError('session-sync: RedisStore option keyPrefix must be a string');
+  }
+}
