@@ -9,12 +9,29 @@ import terser from '@rollup/plugin-terser';
 import esbuild from 'rollup-plugin-esbuild';
 
 const input = 'src/define.ts';
+
+// Terser leaves template literals alone: squeeze the whitespace out of our one stylesheet.
+// (No selector of ours needs a space before a colon, so that space can go too.)
+const minifyStyles = () => ({
+  name: 'minify-styles',
+  transform(code, id) {
+    if (!id.endsWith('/src/element/styles.ts')) return null;
+    return code.replace(/css`([^`]*)`/, (_, text) => {
+      const squeezed = text
+        .replace(/\s+/g, ' ')
+        .replace(/\s*([{}:;,>])\s*/g, '$1')
+        .replace(/;}/g, '}')
+        .replace(/\b0\./g, '.');
+      return `css\`${squeezed.trim()}\``;
+    });
+  },
+});
 const typescript = () => esbuild({ target: 'es2021', tsconfig: 'tsconfig.json' });
 
 export default [
   {
     input,
-    plugins: [nodeResolve({ exportConditions: ['production'] }), typescript()],
+    plugins: [nodeResolve({ exportConditions: ['production'] }), minifyStyles(), typescript()],
     output: {
       file: 'dist/session-sync.min.js',
       format: 'es',

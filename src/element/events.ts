@@ -22,6 +22,11 @@ export interface SessionSyncEventMap {
   error: CustomEvent<SyncError>;
 }
 
+/** Dispatches one of the element's events: bubbling and composed, like all of them. */
+export function dispatchSyncEvent(target: EventTarget, type: string, detail: unknown): void {
+  target.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+}
+
 declare global {
   interface HTMLElementEventMap extends Omit<SessionSyncEventMap, 'error'> {}
 }

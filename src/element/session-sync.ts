@@ -3,7 +3,7 @@
  * default UI onto a `SyncClient`, which does all the networking. This module does not
  * register the element; `define.js` does, so it can be registered under another name too.
  */
-import { html, LitElement, nothing, type PropertyValues } from 'lit';
+import { ReactiveElement, type PropertyValues } from '@lit/reactive-element';
 import type { TransportMode } from '../client/options.js';
 import {
   SyncClient,
@@ -12,21 +12,14 @@ import {
   type SyncStatus,
 } from '../client/sync-client.js';
 import type { Json, Peer } from '../protocol.js';
-import type { SessionSyncEventMap } from './events.js';
+import { DefaultUi } from './default-ui.js';
+import { dispatchSyncEvent, type SessionSyncEventMap } from './events.js';
 import { FormBinding } from './form-binding.js';
 import { linkTo, readFragment, writeFragment } from './fragment-link.js';
 import { styles } from './styles.js';
 
 const TRANSPORTS = ['auto', 'sse', 'long-poll', 'poll'];
 const DEFAULT_POLL_INTERVAL_MS = 5000;
-const STATUS_TEXT: Record<SyncStatus, string> = {
-  idle: 'Not connected',
-  connecting: 'Connecting…',
-  live: 'Live',
-  reconnecting: 'Reconnecting…',
-  offline: 'Offline',
-  error: 'Not synced',
-};
 const noop = () => {};
 const warned = new Set<string>();
 
@@ -83,7 +76,7 @@ export interface SessionSync {
  * @cssproperty --session-sync-error-color - Status dot when offline or failed. Default: #dc2626.
  * @cssproperty --session-sync-peer-background - Background of each peer. Default: a faint shade.
  */
-export class SessionSync extends LitElement {
+export class SessionSync extends ReactiveElement {
   static override styles = styles;
   static override properties = {
     endpoint: { reflect: true },
@@ -95,7 +88,6 @@ export class SessionSync extends LitElement {
     link: { type: Boolean, reflect: true },
     headless: { type: Boolean, reflect: true },
     bind: { reflect: true },
-    _notice: { state: true },
   };
 
   /** Base URL of the sync server; relative URLs resolve against the page. */
@@ -116,10 +108,12 @@ export class SessionSync extends LitElement {
   declare headless: boolean;
   /** A selector of a form whose named controls are kept in the shared state. */
   declare bind?: string;
-  declare private _notice: string;
 
   private _client?: SyncClient;
   private _binding?: FormBinding;
+  private _ui?: DefaultUi;
+  /** Feedback after copying a link. */
+  private _notice = '';
   /** The key and token the client was last asked to hold, so attribute echoes do not rejoin. */
   private _target = '';
 
@@ -128,7 +122,6 @@ export class SessionSync extends LitElement {
     this.transport = 'auto';
     this.pollInterval = DEFAULT_POLL_INTERVAL_MS;
     this.link = this.headless = false;
-    this._notice = '';
   }
 
   /** The shared state (read-only: change it with `update()` or `replace()`). */
@@ -186,7 +179,7 @@ export class SessionSync extends LitElement {
 
   /**
    * Applies an RFC 7396 merge patch to the shared state: shown at once, then sent.
-   * (Lit's own render cycle also calls `update`, always with a `Map`; that call is passed on.)
+   * (Lit's own update cycle also calls `update`, always with a `Map`; that call is passed on.)
    *
    * @returns the version at which the server accepted the write; rejects with a `SyncError`
    *   (also dispatched as `error`) when the write is refused
@@ -247,42 +240,34 @@ export class SessionSync extends LitElement {
       else this.leave();
     }
     if (changed.has('link') && this.link) writeFragment(this.session, this.token);
+    this._render();
   }
 
-  protected override render() {
-    if (this.headless) return nothing;
-    const { status, canWrite } = this;
-    const joined = !!this._client?.key;
-    return html`<div part="base">
-      <span part="status" role="status" data-status=${status}
-        >${STATUS_TEXT[status]}${joined && !canWrite ? ' (view only)' : ''}</span
-      >
-      ${
-        joined
-          ? html`<button
-                part="button copy-edit"
-                ?hidden=${!canWrite}
-                @click=${() => this._copy(this.shareLink)}
-              >
-                Copy edit link</button
-              ><button part="button copy-view" @click=${() => this._copy(this.viewLink)}>
-                Copy view link</button
-              ><button part="button leave" @click=${() => this.leave()}>Leave</button>
-              <ul part="peers" aria-label="Who is here">
-                ${this.peers.map((peer) => html`<li part="peer">${this._peerName(peer)}</li>`)}
-              </ul>`
-          : html`<button part="button start" @click=${() => this.start().catch(noop)}>
-                <slot name="start-label">Start a session</slot>
-              </button>
-              <form part="join" @submit=${this._onJoin}>
-                <label
-                  >Session key <input part="input" name="key" required autocomplete="off" /></label
-                ><button part="button join"><slot name="join-label">Join</slot></button>
-              </form>`
-      }
-      <span part="notice" role="status">${this._notice}</span>
-      <slot></slot>
-    </div>`;
+  /** Builds the default UI on first need, and shows the current state in it. */
+  private _render(): void {
+    if (this.headless) {
+      this.renderRoot.replaceChildren();
+      this._ui = undefined;
+      return;
+    }
+    this._ui ??= new DefaultUi(this.renderRoot, {
+      start: () => this.start().catch(noop),
+      join: (value) => this._joinFrom(value),
+      copy: (link) => this._copy(link == 'edit' ? this.shareLink : this.viewLink),
+      leave: () => this.leave(),
+    });
+    const client = this._client;
+    this._ui.show({
+      status: this.status,
+      joined: !!client?.key,
+      canWrite: this.canWrite,
+      peers: this.peers.map(({ clientId, data }) => {
+        const name = (data as { name?: unknown } | null)?.name;
+        const you = clientId == client?.clientId ? ' (you)' : '';
+        return (typeof name == 'string' && name ? name : 'Anonymous') + you;
+      }),
+      notice: this._notice,
+    });
   }
 
   /** The client, created on first use from the current attributes. */
@@ -305,8 +290,7 @@ export class SessionSync extends LitElement {
         if (client != this._client) return;
         after?.(detail);
         this.requestUpdate();
-        const name = type == 'error' ? type : `session-sync-${type}`;
-        this.dispatchEvent(new CustomEvent(name, { detail, bubbles: true, composed: true }));
+        dispatchSyncEvent(this, type == 'error' ? type : `session-sync-${type}`, detail);
       });
     forward('ready', ({ key }) => {
       this._target = `${key} ${client.token ?? ''}`;
@@ -344,16 +328,13 @@ export class SessionSync extends LitElement {
     binding.form.inert = !this.canWrite;
   }
 
-  private _onJoin = (event: SubmitEvent) => {
-    event.preventDefault();
-    const input = (event.target as HTMLFormElement).elements.namedItem('key') as HTMLInputElement;
-    const value = input.value.trim();
-    // A pasted link joins with whatever it carries; a bare key joins view-only.
+  /** Joins from what was typed in the UI: a key (view-only) or a whole link. */
+  private _joinFrom(value: string): void {
     const { session, token } = value.includes('#')
       ? Object.fromEntries(new URLSearchParams(value.split('#')[1]))
       : { session: value, token: undefined };
     this.join(session ?? '', token).catch(noop);
-  };
+  }
 
   private _onHashChange = () => {
     if (!this.link) return;
@@ -369,11 +350,6 @@ export class SessionSync extends LitElement {
       // No clipboard (permission refused, insecure page): show the link to copy by hand.
       this._notice = link;
     }
-  }
-
-  private _peerName({ clientId, data }: Peer): string {
-    const name = (data as { name?: unknown } | null)?.name;
-    const you = clientId == this._client?.clientId ? ' (you)' : '';
-    return (typeof name == 'string' && name ? name : 'Anonymous') + you;
+    this.requestUpdate();
   }
 }

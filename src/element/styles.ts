@@ -2,7 +2,7 @@
  * The default look of `<session-sync>`: plain, inheriting the page's font and colours, and
  * restyled from outside through `::part()` and the `--session-sync-*` custom properties.
  */
-import { css } from 'lit';
+import { css } from '@lit/reactive-element';
 
 export const styles = css`
   :host {
@@ -12,6 +12,9 @@ export const styles = css`
   :host([headless]),
   [hidden] {
     display: none !important;
+  }
+  .group {
+    display: contents;
   }
   [part~='base'],
   form,
