@@ -76,6 +76,7 @@ export class EventReader {
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
   readonly #decoder = new TextDecoder();
   #buffer = '';
+  #pending: Promise<ReadableStreamReadResult<Uint8Array>> | undefined;
   comments = 0;
 
   constructor(body: ReadableStream<Uint8Array> | null) {
@@ -96,7 +97,10 @@ export class EventReader {
         this.comments++;
         continue;
       }
-      const chunk = await withTimeout(this.#reader.read(), deadline - Date.now());
+      // A read that timed out stays pending; the next call takes it over so no chunk is lost.
+      this.#pending ??= this.#reader.read();
+      const chunk = await withTimeout(this.#pending, deadline - Date.now());
+      this.#pending = undefined;
       if (chunk.done) return undefined;
       this.#buffer += this.#decoder.decode(chunk.value, { stream: true });
     }
