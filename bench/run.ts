@@ -23,7 +23,8 @@ const MEASUREMENTS: Record<string, () => Promise<Measurement>> = {
 const RESULTS = fileURLToPath(new URL('./results/latest.json', import.meta.url));
 
 function parseArgs(argv: string[]): { quick: boolean; only: string[] } {
-  let quick = false;
+  // `npm run bench --quick` (without `--`) reaches us as npm_config_quick.
+  let quick = process.env.npm_config_quick === 'true';
   let only = Object.keys(MEASUREMENTS);
   for (const arg of argv) {
     if (arg === '--quick') quick = true;

@@ -16,6 +16,8 @@ export interface StreamEvent {
 export interface EventStream {
   /** Bytes this stream's socket has read so far, headers and chunk framing included. */
   bytesRead(): number;
+  /** Comment-only blocks (heartbeats) read so far. */
+  comments(): number;
   close(): void;
   /** Settles when the server ends the stream or `close` is called. */
   readonly ended: Promise<void>;
@@ -49,10 +51,11 @@ export function openEventStream(
         reject(new Error(`event stream ${url} answered ${response.statusCode}`));
         return;
       }
-      readEvents(response, onEvent);
+      const counts = readEvents(response, onEvent);
       response.on('close', endStream);
       resolve({
         bytesRead: () => socket?.bytesRead ?? 0,
+        comments: () => counts.comments,
         close: () => request.destroy(),
         ended,
       });
@@ -60,7 +63,11 @@ export function openEventStream(
   });
 }
 
-function readEvents(response: IncomingMessage, onEvent: (event: StreamEvent) => void): void {
+function readEvents(
+  response: IncomingMessage,
+  onEvent: (event: StreamEvent) => void,
+): { comments: number } {
+  const counts = { comments: 0 };
   let buffer = '';
   response.setEncoding('utf8');
   response.on('data', (chunk: string) => {
@@ -71,11 +78,13 @@ function readEvents(response: IncomingMessage, onEvent: (event: StreamEvent) => 
       buffer = buffer.slice(boundary + 2);
       const event = parseBlock(block);
       if (event) onEvent(event);
+      else if (block.startsWith(':')) counts.comments += 1;
       boundary = buffer.indexOf('\n\n');
     }
   });
   // Errors after the response started end the stream; `ended` reports it.
   response.on('error', () => {});
+  return counts;
 }
 
 function parseBlock(block: string): StreamEvent | undefined {

@@ -49,17 +49,24 @@ export function formatBytes(bytes: number | undefined | null): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-/** A plain-text table with right-aligned figures, left-aligned first column. */
+/** Cells that read as figures (digits, a dash for none, a sign) line up on the right. */
+const FIGURE = /^([-–+]?[\d.,]+|–)(\s|$)/;
+
+/** A plain-text table: columns of figures right-aligned, text columns left-aligned. */
 export function renderTable(headers: string[], rows: string[][]): string {
   const widths = headers.map((header, column) =>
     Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)),
   );
+  const numeric = headers.map((_, column) =>
+    rows.every((row) => (row[column] ?? '') === '' || FIGURE.test(row[column])),
+  );
   const line = (cells: string[]) =>
     cells
       .map((cell, column) =>
-        column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]),
+        numeric[column] ? cell.padStart(widths[column]) : cell.padEnd(widths[column]),
       )
-      .join('  ');
+      .join('  ')
+      .trimEnd();
   return [
     line(headers),
     widths.map((width) => '-'.repeat(width)).join('  '),

@@ -36,9 +36,13 @@ await serveAsChild(async () => {
     // Named through a variable: the Redis store may not exist in every checkout yet.
     const redisStoreModule = '../../src/server/redis-store.js';
     const { RedisStore } = (await import(redisStoreModule)) as {
-      RedisStore: new (options: { url: string; prefix?: string }) => SyncStore;
+      RedisStore: new (options: { url: string; keyPrefix?: string }) => SyncStore & {
+        ready(): Promise<void>;
+      };
     };
-    store = new RedisStore({ url: redisUrl, prefix: process.env.BENCH_REDIS_PREFIX });
+    const redisStore = new RedisStore({ url: redisUrl, keyPrefix: process.env.BENCH_REDIS_PREFIX });
+    await redisStore.ready();
+    store = redisStore;
   }
   const extra = JSON.parse(process.env.BENCH_SERVER_OPTIONS ?? '{}') as Record<string, unknown>;
   const server = await startServer({
