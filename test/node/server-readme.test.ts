@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, test } from 'node:test';
+import { DEFAULT_OPTIONS } from '../../src/server/index.js';
+
+const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+
+/** The rows of the options table in the README's server section, as name -> default cell. */
+function optionsTable(): Map<string, string> {
+  const server = readme.slice(readme.indexOf('## The server'), readme.indexOf('## Deploying'));
+  const table = server.slice(server.indexOf('### Options'), server.indexOf('### HTTP contract'));
+  const rows = new Map<string, string>();
+  for (const line of table.split('\n')) {
+    const match = line.match(/^\| `(\w+)` \| (.+?) \|/);
+    if (match) rows.set(match[1]!, match[2]!);
+  }
+  return rows;
+}
+
+/** Reads the literal at the start of a default cell: `'*'`, `true`, `86_400_000`, `undefined`. */
+function literal(cell: string): unknown {
+  const code = cell.match(/^`([^`]+)`/)?.[1];
+  if (code === undefined) throw new Error(`No literal in ${cell}`);
+  if (code === 'undefined') return undefined;
+  if (code === 'true' || code === 'false') return code === 'true';
+  if (/^'.*'$/.test(code)) return code.slice(1, -1);
+  return Number(code.replace(/_/g, ''));
+}
+
+describe('the README server section', () => {
+  test('every default in the options table is the code default', () => {
+    const rows = optionsTable();
+    assert.ok(rows.size >= 15, `found ${rows.size} rows`);
+    for (const [name, cell] of rows) {
+      if (name === 'store') continue;
+      assert.ok(name in DEFAULT_OPTIONS, `${name} is an option`);
+      assert.deepEqual(literal(cell), DEFAULT_OPTIONS[name as keyof typeof DEFAULT_OPTIONS], name);
+    }
+  });
+
+  test('the options table lists every server option', () => {
+    const rows = optionsTable();
+    const documented = [
+      'allowOrigin', 'sessionTtlMs', 'presenceTtlMs', 'maxBodyBytes', 'maxStateBytes',
+      'maxPresenceBytes', 'maxDepth', 'historyLimit', 'maxSessions', 'maxStoreBytes',
+      'sweepIntervalMs', 'heartbeatMs', 'longPollMaxMs', 'streamBufferMaxBytes', 'eventStreams',
+      'log', 'port', 'host',
+    ];
+    for (const name of documented) assert.ok(rows.has(name), `${name} is in the table`);
+  });
+
+  test('every route of the contract has a curl example', () => {
+    const server = readme.slice(readme.indexOf('## The server'), readme.indexOf('## Deploying'));
+    for (const example of [
+      'curl -i -X POST $S/sessions',
+      'curl -i $S/sessions/$KEY',
+      'curl -i -X PATCH $S/sessions/$KEY',
+      'curl -i -X PUT $S/sessions/$KEY',
+      'curl -i "$S/sessions/$KEY/changes?since=',
+      'curl -N $S/sessions/$KEY/events',
+      'curl -i -X DELETE $S/sessions/$KEY ',
+      'curl -i -X PUT $S/sessions/$KEY/presence/',
+      'curl -i -X DELETE $S/sessions/$KEY/presence/',
+      'curl -i $S/healthz',
+      'curl -i -X OPTIONS $S/sessions/$KEY',
+    ]) {
+      assert.ok(server.includes(example), example);
+    }
+  });
+});
