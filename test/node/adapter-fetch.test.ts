@@ -92,9 +92,9 @@ describe('fetch export configured by Cloudflare-style bindings', () => {
   const entry = createFetchEntry({ log: false });
   after(() => entry.close());
   const bindings = {
-    SYNC_ALLOW_ORIGIN: 'https://slides.example.com',
-    SYNC_BASE_PATH: '/sync',
-    SYNC_EVENT_STREAMS: 'false',
+    ALLOW_ORIGIN: 'https://slides.example.com',
+    BASE_PATH: '/sync',
+    EVENT_STREAMS: 'false',
     SESSIONS: { get() {} },
   };
 
@@ -123,7 +123,7 @@ describe('default fetch export', () => {
   after(() => fetchEntry.close());
 
   test('takes its settings from the process environment on the first request', async () => {
-    process.env.SYNC_ALLOW_ORIGIN = 'https://deck.example.com';
+    process.env.ALLOW_ORIGIN = 'https://deck.example.com';
 
     const response = await fetchEntry.fetch(
       new Request(`${BASE}/healthz`, { headers: { Origin: 'https://deck.example.com' } }),

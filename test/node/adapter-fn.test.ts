@@ -16,7 +16,7 @@ describe('Fn adapter behind OCI API Gateway', () => {
   let fn: FnInstance;
 
   before(async () => {
-    fn = await startFnFunction({ SYNC_BASE_PATH: '/sync' });
+    fn = await startFnFunction({ BASE_PATH: '/sync' });
   });
 
   after(async () => {

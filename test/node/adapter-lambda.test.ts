@@ -161,7 +161,7 @@ for (const shape of SHAPES) {
 }
 
 describe('Lambda adapter: paths, deadlines and events that are not HTTP', () => {
-  const handler = createLambdaHandler({ log: false, env: { SYNC_BASE_PATH: '/api' } });
+  const handler = createLambdaHandler({ log: false, env: { BASE_PATH: '/api' } });
   after(() => handler.close());
 
   test('strips a custom domain base path and puts it in front of Location', async () => {

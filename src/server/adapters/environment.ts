@@ -6,8 +6,10 @@
  * minutes, Lambda for a similar, unannounced time), so the in-memory store there is for demos
  * only: sessions vanish with the instance. Set `REDIS_URL` and every instance shares one store.
  */
-import { createSyncHandler } from '../index.js';
-import type { SyncHandler } from '../index.js';
+// The handler module, not the package index: the index also loads the Node server, which
+// edge runtimes cannot bundle.
+import { createSyncHandler } from '../handler.js';
+import type { SyncHandler } from '../handler.js';
 import type { SyncHandlerOptions } from '../options.js';
 import type { SyncStore } from '../store.js';
 
@@ -19,19 +21,26 @@ export interface AdapterOptions extends Partial<SyncHandlerOptions> {
   /**
    * Path in front of the API on the gateway (an OCI deployment's path prefix, a custom
    * domain's base path), such as `/sync`. It is removed from incoming paths and put in front
-   * of `Location`. Default: `SYNC_BASE_PATH`, else none.
+   * of `Location`. Default: `BASE_PATH`, else none.
    */
   basePath?: string;
   /** Where settings not given here are read. Default: the process environment. */
   env?: Environment;
 }
 
+/** Where a Redis store is, when the environment names one. */
+export interface RedisSettings {
+  url: string;
+  /** `REDIS_KEY_PREFIX`, so several deployments can share one Redis. */
+  keyPrefix?: string;
+}
+
 /** Options with every environment setting applied; what adapters build their handler from. */
 export interface AdapterConfig {
   handlerOptions: Partial<SyncHandlerOptions>;
   basePath: string;
-  /** `REDIS_URL`, when sessions must outlive the instance. */
-  redisUrl: string | undefined;
+  /** Set when `REDIS_URL` is: sessions must outlive the instance. */
+  redis: RedisSettings | undefined;
 }
 
 /**
@@ -46,14 +55,18 @@ export const FUNCTION_DEFAULTS = Object.freeze({
   deadlineMarginMs: 2_000,
 });
 
-/** The environment variables adapters read, with the option each one sets. */
+/**
+ * The environment variables adapters read and what each sets. The names and formats are the
+ * `session-sync-server` command's, so one set of settings serves every host.
+ */
 export const ENVIRONMENT_VARIABLES = Object.freeze({
   REDIS_URL: 'store: a RedisStore on this URL instead of the in-memory store',
-  SYNC_ALLOW_ORIGIN: 'allowOrigin: `*` or a comma-separated list of origins',
-  SYNC_BASE_PATH: 'basePath: path prefix of the API on the gateway',
-  SYNC_EVENT_STREAMS: 'eventStreams: `true` or `false`',
-  SYNC_LONG_POLL_MAX_MS: 'longPollMaxMs: longest long-poll in milliseconds',
-  SYNC_SESSION_TTL_MS: 'sessionTtlMs: idle time after which a session is removed',
+  REDIS_KEY_PREFIX: "the Redis store's key prefix, to share one Redis between deployments",
+  ALLOW_ORIGIN: 'allowOrigin: `*` or a comma-separated list of origins',
+  SESSION_TTL: 'sessionTtlMs: idle time before a session is removed (`30m`, `24h`, `7d`)',
+  BASE_PATH: 'basePath: path prefix of the API on the gateway',
+  LONG_POLL_MAX: 'longPollMaxMs: longest long-poll (`20s`)',
+  EVENT_STREAMS: 'eventStreams: `true` or `false`',
 });
 
 /**
@@ -70,41 +83,52 @@ export function readAdapterConfig(
   const { basePath, env = processEnvironment(), ...handlerOptions } = options;
   const fromEnv: Partial<SyncHandlerOptions> = {};
 
-  const origins = nonEmpty(env.SYNC_ALLOW_ORIGIN);
+  const origins = nonEmpty(env.ALLOW_ORIGIN);
   if (origins !== undefined) fromEnv.allowOrigin = parseOrigins(origins);
-  const streams = nonEmpty(env.SYNC_EVENT_STREAMS);
-  if (streams !== undefined) fromEnv.eventStreams = parseBoolean('SYNC_EVENT_STREAMS', streams);
-  const longPoll = nonEmpty(env.SYNC_LONG_POLL_MAX_MS);
-  if (longPoll !== undefined) {
-    fromEnv.longPollMaxMs = parsePositive('SYNC_LONG_POLL_MAX_MS', longPoll);
-  }
-  const ttl = nonEmpty(env.SYNC_SESSION_TTL_MS);
-  if (ttl !== undefined) fromEnv.sessionTtlMs = parsePositive('SYNC_SESSION_TTL_MS', ttl);
+  const ttl = nonEmpty(env.SESSION_TTL);
+  if (ttl !== undefined) fromEnv.sessionTtlMs = parseDuration('SESSION_TTL', ttl);
+  const longPoll = nonEmpty(env.LONG_POLL_MAX);
+  if (longPoll !== undefined) fromEnv.longPollMaxMs = parseDuration('LONG_POLL_MAX', longPoll);
+  const streams = nonEmpty(env.EVENT_STREAMS);
+  if (streams !== undefined) fromEnv.eventStreams = parseBoolean('EVENT_STREAMS', streams);
 
+  const redisUrl = nonEmpty(env.REDIS_URL);
+  const keyPrefix = nonEmpty(env.REDIS_KEY_PREFIX);
   return {
     handlerOptions: { ...defaults, ...fromEnv, ...definedOnly(handlerOptions) },
-    basePath: normaliseBasePath(basePath ?? nonEmpty(env.SYNC_BASE_PATH) ?? ''),
-    redisUrl: nonEmpty(env.REDIS_URL),
+    basePath: normaliseBasePath(basePath ?? nonEmpty(env.BASE_PATH) ?? ''),
+    redis: redisUrl === undefined ? undefined : { url: redisUrl, ...(keyPrefix && { keyPrefix }) },
   };
 }
 
-/**
- * The store the configuration asks for: a `RedisStore` when `REDIS_URL` is set, otherwise
- * undefined so the handler builds its default in-memory store. Redis support is loaded only
- * when used, so runtimes without TCP sockets can still run the in-memory demo.
- */
-export async function storeFromConfig(config: AdapterConfig): Promise<SyncStore | undefined> {
-  if (config.handlerOptions.store || config.redisUrl === undefined) {
-    return config.handlerOptions.store;
-  }
-  const { RedisStore } = await import('../redis-store.js');
-  return new RedisStore({ url: config.redisUrl });
+/** What a Redis store is opened with: where it is, and the handler's store options. */
+export interface RedisStoreSettings extends RedisSettings {
+  sessionTtlMs?: number;
+  historyLimit?: number;
 }
 
-/** Builds the handler an adapter serves, with the store the configuration names. */
-export async function handlerFromConfig(config: AdapterConfig): Promise<SyncHandler> {
-  const store = await storeFromConfig(config);
-  return createSyncHandler({ ...config.handlerOptions, store });
+/** Opens a Redis store; each adapter brings the loader that suits its runtime. */
+export type RedisStoreLoader = (settings: RedisStoreSettings) => Promise<SyncStore>;
+
+/**
+ * Builds the handler an adapter serves: with the store passed in options, else a Redis store
+ * when `REDIS_URL` is set, else the handler's default in-memory store.
+ */
+export async function handlerFromConfig(
+  config: AdapterConfig,
+  loadRedisStore: RedisStoreLoader,
+): Promise<SyncHandler> {
+  const { handlerOptions } = config;
+  let store = handlerOptions.store;
+  if (!store && config.redis) {
+    // A store passed to the handler keeps its own TTL and history length: hand them over.
+    store = await loadRedisStore({
+      ...config.redis,
+      sessionTtlMs: handlerOptions.sessionTtlMs,
+      historyLimit: handlerOptions.historyLimit,
+    });
+  }
+  return createSyncHandler({ ...handlerOptions, store });
 }
 
 /** A sync handler built on first use and kept for the life of the instance. */
@@ -140,7 +164,12 @@ export function instanceHandler(build: () => Promise<SyncHandler>): InstanceHand
 
 function processEnvironment(): Environment {
   const candidate = (globalThis as { process?: { env?: Environment } }).process;
-  return candidate?.env ?? {};
+  try {
+    return { ...candidate?.env };
+  } catch {
+    // A runtime that guards the environment (Deno without --allow-env) refuses to list it.
+    return {};
+  }
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -168,12 +197,24 @@ function parseBoolean(name: string, value: string): boolean {
   throw new TypeError(`session-sync: ${name} must be true or false, got "${value}"`);
 }
 
-function parsePositive(name: string, value: string): number {
-  const number = Number(value);
-  if (!Number.isFinite(number) || number <= 0) {
-    throw new TypeError(`session-sync: ${name} must be a positive number, got "${value}"`);
+const DURATION_UNITS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+
+/** Reads `500ms`, `20s`, `30m`, `24h`, `7d` or a plain number of milliseconds. */
+function parseDuration(name: string, value: string): number {
+  const match = value.match(/^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/);
+  const ms = match ? Number(match[1]) * DURATION_UNITS[match[2] ?? 'ms']! : NaN;
+  if (!(ms > 0) || !Number.isFinite(ms)) {
+    throw new TypeError(
+      `session-sync: ${name} must be a duration such as 20s or 24h, got "${value}"`,
+    );
   }
-  return number;
+  return ms;
 }
 
 /** `sync/` and `/sync/` become `/sync`; `/` and empty become no prefix. */

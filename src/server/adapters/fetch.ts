@@ -3,7 +3,7 @@
  * (`bun run`) and Cloudflare Workers serve from a default export.
  *
  * These runtimes keep responses open, so event streams stay on. Settings come from the
- * environment as elsewhere (`REDIS_URL`, `SYNC_ALLOW_ORIGIN`…): `process.env` on Bun and Deno 2,
+ * environment as elsewhere (`REDIS_URL`, `ALLOW_ORIGIN`…): `process.env` on Bun and Deno 2,
  * `Deno.env` on older Deno (run with `--allow-env`), and on Cloudflare the string bindings
  * (`vars`, secrets) the runtime passes with each request.
  *
@@ -14,7 +14,8 @@
  * ```
  */
 import { handlerFromConfig, instanceHandler, readAdapterConfig } from './environment.js';
-import type { AdapterOptions, Environment } from './environment.js';
+import type { AdapterOptions, Environment, RedisStoreSettings } from './environment.js';
+import type { SyncStore } from '../store.js';
 import { stripBasePath, withBasePathLocation } from './gateway.js';
 
 /** A module with a fetch method, as the runtimes above serve it. */
@@ -28,7 +29,16 @@ export interface FetchEntry {
   fetch(request: Request, bindings?: unknown): Promise<Response>;
   /** Closes the sync handler and its store, for tests and orderly shutdowns. */
   close(): Promise<void>;
+  /**
+   * Read by Bun, which serves the default export with these options: seconds a connection may
+   * stay silent. Bun's own default (10 s) is shorter than the 15 s event-stream heartbeat and
+   * the long-poll wait, and would cut both. Other runtimes ignore it.
+   */
+  idleTimeout: number;
 }
+
+/** Longer than the heartbeat and the longest long-poll, within Bun's ceiling of 255 s. */
+const IDLE_TIMEOUT_SECONDS = 60;
 
 /**
  * Builds a fetch entry. The sync handler and its store are created on the first request, when
@@ -38,7 +48,7 @@ export interface FetchEntry {
  */
 export function createFetchEntry(options: AdapterOptions = {}): FetchEntry {
   let config: ReturnType<typeof readAdapterConfig> | undefined;
-  const syncHandler = instanceHandler(() => handlerFromConfig(config!));
+  const syncHandler = instanceHandler(() => handlerFromConfig(config!, loadRedisStoreUnbundled));
 
   return {
     async fetch(request, bindings) {
@@ -56,6 +66,7 @@ export function createFetchEntry(options: AdapterOptions = {}): FetchEntry {
       return withBasePathLocation(response, basePath);
     },
     close: syncHandler.close,
+    idleTimeout: IDLE_TIMEOUT_SECONDS,
   };
 }
 
@@ -70,11 +81,11 @@ function runtimeEnvironment(bindings: unknown): Environment {
     process?: { env?: Environment };
     Deno?: { env?: { toObject(): Environment } };
   };
-  const merged: Record<string, string | undefined> = { ...globals.process?.env };
+  const merged: Record<string, string | undefined> = {};
   try {
-    Object.assign(merged, globals.Deno?.env?.toObject());
+    Object.assign(merged, globals.process?.env, globals.Deno?.env?.toObject());
   } catch {
-    // Deno without --allow-env: settings then come from options and defaults alone.
+    // Deno without --allow-env refuses both: settings then come from options and bindings.
   }
   // Only a plain object of strings can be a Worker's bindings; Deno's connection info and
   // Bun's server object are not, and pass through untouched.
@@ -84,6 +95,31 @@ function runtimeEnvironment(bindings: unknown): Environment {
     }
   }
   return merged;
+}
+
+/**
+ * The Redis store's module, named through a variable so that bundlers leave it out: a Worker
+ * bundle must not pull in a Redis client that needs TCP sockets. Deno and Bun, which run the
+ * package from its files, load it when `REDIS_URL` is set.
+ */
+const REDIS_STORE_MODULE = '../redis-store.js';
+
+async function loadRedisStoreUnbundled(settings: RedisStoreSettings): Promise<SyncStore> {
+  let module: { RedisStore: new (settings: RedisStoreSettings) => SyncStore };
+  try {
+    module = await import(REDIS_STORE_MODULE);
+  } catch (error) {
+    throw new Error(
+      'session-sync: REDIS_URL is set, but the Redis store cannot be loaded in this runtime ' +
+        '(a bundled Worker has no Redis client). Pass `store` to createFetchEntry instead.',
+      { cause: error },
+    );
+  }
+  return new module.RedisStore(
+    Object.fromEntries(
+      Object.entries(settings).filter(([, value]) => value !== undefined),
+    ) as RedisStoreSettings,
+  );
 }
 
 async function withUrl(request: Request, url: URL): Promise<Request> {

@@ -35,6 +35,7 @@ import {
   stripBasePath,
   withBasePathLocation,
 } from './gateway.js';
+import { loadRedisStore } from './redis-loader.js';
 
 /** The part of the FDK's HTTP gateway context this adapter uses. */
 export interface FnHttpGateway {
@@ -76,13 +77,13 @@ const require = createRequire(import.meta.url);
  * answer, and writes status, headers and body back through the FDK's gateway context.
  *
  * @param options - handler options, `basePath` (the deployment's path prefix) and `env`;
- *   unset ones come from the environment (`REDIS_URL`, `SYNC_BASE_PATH`…)
+ *   unset ones come from the environment (`REDIS_URL`, `BASE_PATH`…)
  * @returns a function for `fdk.handle(fn, { inputMode: 'buffer' })`
  */
 export function createFnFunction(options: AdapterOptions = {}): FnFunction {
   const fdk = require('@fnproject/fdk') as FdkModule;
   const config = readAdapterConfig(options, FUNCTION_DEFAULTS);
-  const syncHandler = instanceHandler(() => handlerFromConfig(config));
+  const syncHandler = instanceHandler(() => handlerFromConfig(config, loadRedisStore));
 
   const fn = async (body: Buffer, context: FnContext) => {
     const request = requestFromCall(body, context, config.basePath);

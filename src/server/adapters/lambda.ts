@@ -27,6 +27,7 @@ import {
   stripBasePath,
   withBasePathLocation,
 } from './gateway.js';
+import { loadRedisStore } from './redis-loader.js';
 
 type Values<T> = Record<string, T | undefined> | null | undefined;
 
@@ -85,12 +86,12 @@ export interface LambdaHttpHandler {
  * instance lives.
  *
  * @param options - handler options, `basePath` (a custom domain's base path) and `env`; unset
- *   ones come from the environment (`REDIS_URL`, `SYNC_BASE_PATH`…)
+ *   ones come from the environment (`REDIS_URL`, `BASE_PATH`…)
  * @throws TypeError from the returned handler when the event is not an HTTP event
  */
 export function createLambdaHandler(options: AdapterOptions = {}): LambdaHttpHandler {
   const config = readAdapterConfig(options, FUNCTION_DEFAULTS);
-  const syncHandler = instanceHandler(() => handlerFromConfig(config));
+  const syncHandler = instanceHandler(() => handlerFromConfig(config, loadRedisStore));
 
   const handle = async (event: LambdaHttpEvent, context?: LambdaContext) => {
     const remainingMs = context?.getRemainingTimeInMillis?.();
