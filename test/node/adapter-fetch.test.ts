@@ -88,7 +88,7 @@ describe('fetch export', () => {
   });
 });
 
-describe('fetch export configured by Cloudflare-style bindings', () => {
+describe('fetch export configured by settings passed with requests', () => {
   const entry = createFetchEntry({ log: false });
   after(() => entry.close());
   const bindings = {

@@ -1,15 +1,22 @@
 /**
- * The sync handler as a module with a `fetch` method, the shape Deno (`deno serve`), Bun
- * (`bun run`) and Cloudflare Workers serve from a default export.
+ * The sync handler as a module with a `fetch` method: the shape Deno (`deno serve`) and Bun
+ * (`bun run`) serve from a default export, as Cloudflare Workers do.
  *
  * These runtimes keep responses open, so event streams stay on. Settings come from the
  * environment as elsewhere (`REDIS_URL`, `ALLOW_ORIGIN`…): `process.env` on Bun and Deno 2,
- * `Deno.env` on older Deno (run with `--allow-env`), and on Cloudflare the string bindings
- * (`vars`, secrets) the runtime passes with each request.
+ * `Deno.env` on older Deno (run with `--allow-env`), and any plain object of strings the
+ * runtime passes as the second argument (a Worker's bindings).
+ *
+ * Cloudflare Workers cannot run it yet: a Worker ties every stream, timer and abort signal to
+ * the request that made it, and the handler shares those between requests (a write wakes the
+ * streams and long-polls of other requests). Run on workerd, the second request fails with
+ * "Cannot perform I/O on behalf of a different request", so a Worker refuses to start with a
+ * message saying so. What ends this limit: a store and stream hub living in a Durable Object
+ * per session.
  *
  * @example
  * ```ts
- * // main.ts — deno serve main.ts, bun run main.ts, or the `main` of a Worker
+ * // main.ts — deno serve main.ts, or bun run main.ts
  * export { default } from 'session-sync/server/fetch';
  * ```
  */
@@ -23,8 +30,8 @@ export interface FetchEntry {
   /**
    * Answers one request.
    * @param request - the request the runtime received
-   * @param bindings - on Cloudflare, the Worker's environment; other runtimes pass connection
-   *   information here, which is ignored
+   * @param bindings - string settings, as a Worker's bindings are; Deno and Bun pass
+   *   connection information here, which is ignored
    */
   fetch(request: Request, bindings?: unknown): Promise<Response>;
   /** Closes the sync handler and its store, for tests and orderly shutdowns. */
@@ -42,9 +49,10 @@ const IDLE_TIMEOUT_SECONDS = 60;
 
 /**
  * Builds a fetch entry. The sync handler and its store are created on the first request, when
- * Cloudflare's bindings are known, and kept for the life of the isolate or process.
+ * settings passed with requests are known, and kept for the life of the process.
  *
  * @param options - handler options, `basePath` and `env`; unset ones come from the environment
+ * @throws Error from `fetch` on Cloudflare Workers, which cannot share state between requests
  */
 export function createFetchEntry(options: AdapterOptions = {}): FetchEntry {
   let config: ReturnType<typeof readAdapterConfig> | undefined;
@@ -52,6 +60,7 @@ export function createFetchEntry(options: AdapterOptions = {}): FetchEntry {
 
   return {
     async fetch(request, bindings) {
+      refuseWorkers();
       config ??= readAdapterConfig({ env: runtimeEnvironment(bindings), ...options });
       const { basePath } = config;
 
@@ -75,7 +84,18 @@ const entry: FetchEntry = createFetchEntry();
 /** The fetch entry configured from the environment alone. */
 export default entry;
 
-/** The environment of whichever runtime this is, with Cloudflare's string bindings on top. */
+/** See the module comment: a Worker would fail on its second request, with less to go on. */
+function refuseWorkers(): void {
+  const agent = (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent;
+  if (agent === 'Cloudflare-Workers') {
+    throw new Error(
+      'session-sync: Cloudflare Workers cannot run the sync handler: a Worker cannot share ' +
+        'streams and timers between requests. Run it on Deno, Bun, Node or a function host.',
+    );
+  }
+}
+
+/** The environment of whichever runtime this is, with string settings passed in on top. */
 function runtimeEnvironment(bindings: unknown): Environment {
   const globals = globalThis as {
     process?: { env?: Environment };
@@ -87,8 +107,8 @@ function runtimeEnvironment(bindings: unknown): Environment {
   } catch {
     // Deno without --allow-env refuses both: settings then come from options and bindings.
   }
-  // Only a plain object of strings can be a Worker's bindings; Deno's connection info and
-  // Bun's server object are not, and pass through untouched.
+  // Only a plain object's strings count as settings; Deno's connection info and Bun's server
+  // object are not plain objects of strings, and pass through untouched.
   if (bindings && Object.getPrototypeOf(bindings) === Object.prototype) {
     for (const [name, value] of Object.entries(bindings)) {
       if (typeof value === 'string') merged[name] = value;
@@ -98,9 +118,9 @@ function runtimeEnvironment(bindings: unknown): Environment {
 }
 
 /**
- * The Redis store's module, named through a variable so that bundlers leave it out: a Worker
- * bundle must not pull in a Redis client that needs TCP sockets. Deno and Bun, which run the
- * package from its files, load it when `REDIS_URL` is set.
+ * The Redis store's module, named through a variable so that bundlers for edge runtimes leave
+ * out a Redis client that needs TCP sockets. Deno and Bun, which run the package from its
+ * files, load it when `REDIS_URL` is set.
  */
 const REDIS_STORE_MODULE = '../redis-store.js';
 
@@ -110,8 +130,8 @@ async function loadRedisStoreUnbundled(settings: RedisStoreSettings): Promise<Sy
     module = await import(REDIS_STORE_MODULE);
   } catch (error) {
     throw new Error(
-      'session-sync: REDIS_URL is set, but the Redis store cannot be loaded in this runtime ' +
-        '(a bundled Worker has no Redis client). Pass `store` to createFetchEntry instead.',
+      'session-sync: REDIS_URL is set, but the Redis store cannot be loaded here (bundled ' +
+        'without it?). Pass `store` to createFetchEntry instead.',
       { cause: error },
     );
   }
