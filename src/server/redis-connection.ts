@@ -49,6 +49,7 @@ export class RedisConnection {
   #available = false;
   #wasAvailable = false;
   #connectedOnce: boolean;
+  #startupOver = false;
   #generation = 0;
   #closed = false;
 
@@ -107,7 +108,10 @@ export class RedisConnection {
   async subscribed(channel: string): Promise<void> {
     const pending = this.subscriptions.pending(channel);
     if (pending) await pending;
-    else if (!this.#wasAvailable) await withTimeout(this.#firstAvailable, FIRST_CONNECT_WAIT_MS);
+    else if (!this.#wasAvailable && !this.#startupOver) {
+      await withTimeout(this.#firstAvailable, FIRST_CONNECT_WAIT_MS);
+      this.#startupOver = true;
+    }
   }
 
   /** Runs a script by its SHA, loading it when Redis does not have it (after a restart). */
@@ -173,10 +177,12 @@ export class RedisConnection {
 
   async #waitForFirstConnection(): Promise<void> {
     const status = this.#redis.status;
-    if (!this.#connectedOnce && status !== 'end') {
+    if (!this.#connectedOnce && !this.#startupOver && status !== 'end') {
       if (status === 'wait') this.#redis.connect().catch(ignore);
       await withTimeout(this.#firstReady, FIRST_CONNECT_WAIT_MS);
       if (this.#redis.status === 'ready') return;
+      // Redis is down at start-up: later calls fail at once instead of each waiting again.
+      this.#startupOver = true;
     }
     throw new StoreUnavailableError(
       `Redis is unavailable (connection ${this.#redis.status}).`,
