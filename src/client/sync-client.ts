@@ -297,7 +297,8 @@ export class SyncClient implements TransportHost {
   /** The server no longer knows the session: re-create it if we can, else give up. */
   private _recover(): Promise<void> {
     if (!this.token) {
-      this._halt(new SyncError('session-not-found', 'The session no longer exists', 404));
+      // A viewer cannot restore it, but a writer may be about to: keep asking, slowly.
+      this._retry(new SyncError('session-not-found', 'The server does not know this session', 404));
       return Promise.resolve();
     }
     return (this._recovering ??= this._recreate().finally(() => (this._recovering = undefined)));
@@ -338,8 +339,9 @@ export class SyncClient implements TransportHost {
 
   /** @internal */
   _snapshot({ version, state, peers }: { version: number; state: Json; peers?: Peer[] }): void {
+    // A whole state is the server's word, even at a lower version: a session the server lost
+    // and a writer re-created starts counting again.
     if (peers) this._peers(peers);
-    if (version < this.version) return;
     this._confirmed = state;
     this.version = version;
     this._refresh('remote');

@@ -217,7 +217,8 @@ export class SessionSync extends ReactiveElement {
       warnOnce(`poll-interval must be a positive number of ms; using ${DEFAULT_POLL_INTERVAL_MS}`);
       this.pollInterval = DEFAULT_POLL_INTERVAL_MS;
     }
-    if (changed.has('endpoint') && this._client) {
+    // (An endpoint set before the first update is the one the client was made with.)
+    if (changed.has('endpoint') && changed.get('endpoint') && this._client) {
       // Another server: the client of the old one leaves; the session is joined again below.
       this._client.leave();
       this._client = undefined;

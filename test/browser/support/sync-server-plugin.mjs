@@ -11,7 +11,9 @@
 //                          again on the same port with the same store (open streams end);
 //   'sync-server:forget'   { key, server? }  remove a session, as a recycled serverless instance
 //                          that lost its memory would;
-//   'sync-server:offline'  { offline: boolean }  take the test page's network away or give it back.
+//   'sync-server:offline'  { forMs }  take the test page's network away (navigator.onLine turns
+//                          false, requests fail) for that long, starting just after the command
+//                          returns: an offline page could not send the command that ends it.
 //
 // The server is TypeScript: run the test runner under tsx (see the test:browser script).
 import { startServer } from '../../../src/server/index.js';
@@ -58,7 +60,8 @@ export function syncServerPlugin() {
           return running[name].handler.store.delete(payload.key);
         case 'sync-server:offline': {
           const page = session.browser.getPage(session.id);
-          await page.setOfflineMode(!!payload.offline);
+          setTimeout(() => page.setOfflineMode(true), 50);
+          setTimeout(() => page.setOfflineMode(false), 50 + payload.forMs);
           return true;
         }
         default:
