@@ -3,10 +3,11 @@
  * The demo server behind `npm start`: the sync API (in-memory store) and the demo pages on one
  * origin, so the pages can use `endpoint="/"`.
  *
- *   node scripts/demo.mjs [--port 8787] [--host 127.0.0.1]
+ *   node scripts/demo.mjs [--port 8787] [--host 127.0.0.1] [--verbose]
  *
  * `--port 0` (or PORT=0) lets the system choose a free port; the URL printed on the first line
- * of output always carries the real one.
+ * of output always carries the real one. The server logs failed requests as JSON lines, and
+ * every request with --verbose.
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -39,7 +40,7 @@ const api = await loadApi();
 const server = createServer((request, response) => {
   const path = new URL(request.url ?? '/', 'http://demo').pathname;
   if (path === '/healthz' || path === '/sessions' || path.startsWith('/sessions/')) {
-    api(request, response);
+    api.listener(request, response);
   } else {
     serveStatic(request, response, path).catch((error) => {
       console.error(`demo: cannot serve ${path}: ${error.message}`);
@@ -56,10 +57,13 @@ server.listen(options.port, options.host, () => {
 });
 
 for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => {
-    // Open event streams would keep close() waiting for ever; end them first.
+  process.once(signal, async () => {
+    // Open event streams would keep close() waiting for ever: end them first.
+    const stopped = new Promise((resolve) => server.close(resolve));
+    await api.handler.close();
     server.closeAllConnections();
-    server.close(() => process.exit(0));
+    await stopped;
+    process.exit(0);
   });
 }
 
@@ -68,6 +72,7 @@ function readOptions() {
     options: {
       port: { type: 'string', short: 'p' },
       host: { type: 'string' },
+      verbose: { type: 'boolean', default: false },
     },
   });
   const rawPort = values.port ?? process.env.PORT ?? String(DEFAULT_PORT);
@@ -76,7 +81,7 @@ function readOptions() {
     console.error(`demo: the port must be a number from 0 to 65535, not "${rawPort}"`);
     process.exit(2);
   }
-  return { port, host: values.host ?? process.env.HOST ?? '127.0.0.1' };
+  return { port, host: values.host ?? process.env.HOST ?? '127.0.0.1', verbose: values.verbose };
 }
 
 /** Loads the built server; `npm start` builds first, a bare `node scripts/demo.mjs` may not. */
@@ -92,9 +97,13 @@ async function loadApi() {
 
   const { createSyncHandler } = await import(built);
   const { getRequestListener } = await import('@hono/node-server');
-  const handler = createSyncHandler({});
-  const fetchHandler = typeof handler === 'function' ? handler : handler.fetch.bind(handler);
-  return getRequestListener(fetchHandler);
+  const handler = createSyncHandler({ log: options.verbose ? undefined : quietLog });
+  return { handler, listener: getRequestListener(handler) };
+}
+
+/** Without --verbose, only what needs attention: failed requests and errors. */
+function quietLog(entry) {
+  if (entry.level !== 'info') console.log(JSON.stringify(entry));
 }
 
 /** Serves demo/ at the root and dist/ at /dist/, and nothing outside those two folders. */
