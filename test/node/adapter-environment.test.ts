@@ -3,9 +3,14 @@
  * them, explicit options over the environment, and clear errors for values that cannot work.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 
-import { FUNCTION_DEFAULTS, readAdapterConfig } from '../../src/server/adapters/environment.js';
+import {
+  ENVIRONMENT_VARIABLES,
+  FUNCTION_DEFAULTS,
+  readAdapterConfig,
+} from '../../src/server/adapters/environment.js';
 import { limitWaitToDeadline, stripBasePath } from '../../src/server/adapters/gateway.js';
 
 describe('adapter settings', () => {
@@ -56,6 +61,17 @@ describe('adapter settings', () => {
     assert.throws(() => readAdapterConfig({ env: { LONG_POLL_MAX: '0' } }), /LONG_POLL_MAX/);
     assert.throws(() => readAdapterConfig({ env: { EVENT_STREAMS: 'maybe' } }), /EVENT_STREAMS/);
   });
+});
+
+describe('deployment docs', () => {
+  for (const page of ['oracle-fn', 'aws-lambda', 'edge']) {
+    test(`docs/deploy/${page}.md lists exactly the variables the adapters read`, () => {
+      const text = readFileSync(new URL(`../../docs/deploy/${page}.md`, import.meta.url), 'utf8');
+      const listed = [...text.matchAll(/^\| `([A-Z_]+)` +\|/gm)].map((match) => match[1]);
+
+      assert.deepEqual(listed.sort(), Object.keys(ENVIRONMENT_VARIABLES).sort());
+    });
+  }
 });
 
 describe('gateway shaping', () => {
