@@ -35,7 +35,8 @@ const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000,
 function parseDuration(text: string): number {
   const match = text.trim().match(/^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/);
   const ms = match ? Number(match[1]) * UNITS[match[2] ?? 'ms']! : NaN;
-  if (!(ms > 0)) throw new UsageError(`--ttl: expected a duration such as 30m or 24h, got "${text}"`);
+  if (!(ms > 0))
+    throw new UsageError(`--ttl: expected a duration such as 30m or 24h, got "${text}"`);
   return ms;
 }
 
@@ -79,7 +80,10 @@ function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
   if (host) options.host = host;
   const origins = values['allow-origin'] ?? env.ALLOW_ORIGIN;
   if (origins) {
-    const list = origins.split(',').map((origin) => origin.trim()).filter(Boolean);
+    const list = origins
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean);
     options.allowOrigin = list.length === 1 ? list[0]! : list;
   }
   const ttl = values.ttl ?? env.SESSION_TTL;
@@ -89,7 +93,11 @@ function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
 }
 
 type RedisStoreModule = {
-  RedisStore: new (options: { url: string; sessionTtlMs?: number; historyLimit?: number }) => SyncStore;
+  RedisStore: new (options: {
+    url: string;
+    sessionTtlMs?: number;
+    historyLimit?: number;
+  }) => SyncStore;
 };
 
 async function redisStore(url: string, options: Partial<ServerOptions>): Promise<SyncStore> {

@@ -20,7 +20,10 @@ const EXPOSED_HEADERS = 'ETag, Location, Retry-After, Allow, Accept-Patch';
 const PREFLIGHT_MAX_AGE_SECONDS = '86400';
 
 /** The origin to answer with, or undefined when this request's origin is not allowed. */
-function allowedOrigin(allow: string | readonly string[], origin: string | null): string | undefined {
+function allowedOrigin(
+  allow: string | readonly string[],
+  origin: string | null,
+): string | undefined {
   if (allow === '*') return '*';
   if (!origin) return undefined;
   const list = typeof allow === 'string' ? [allow] : allow;

@@ -212,7 +212,8 @@ export class EventHub {
     let floor: number;
     const outcome = since === undefined ? undefined : await store.changesSince(channel.key, since);
     if (outcome?.kind === 'changes') {
-      for (const change of outcome.changes) chunks.push(encodeEvent('change', change, change.version));
+      for (const change of outcome.changes)
+        chunks.push(encodeEvent('change', change, change.version));
       chunks.push(encodeEvent('presence', { peers: await store.peers(channel.key) }));
       floor = outcome.version;
     } else {

@@ -107,7 +107,11 @@ export function registerLiveRoutes(app: Hono, context: RouteContext): void {
 
   app.get('/sessions/:key/events', async (c) => {
     if (!options.eventStreams) {
-      throw new HttpProblem(501, 'streams-unsupported', 'This host cannot stream; use /changes?wait=.');
+      throw new HttpProblem(
+        501,
+        'streams-unsupported',
+        'This host cannot stream; use /changes?wait=.',
+      );
     }
     const key = checkKey(c.req.param('key'));
     const lastEventId = c.req.header('Last-Event-ID')?.trim();

@@ -44,7 +44,15 @@ export class Logger {
     if (!this.#sink) return;
     const level: LogLevel = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
     const ms = Math.round((performance.now() - startedAt) * 10) / 10;
-    this.#emit({ level, time: new Date().toISOString(), msg: 'request', method, route, status, ms });
+    this.#emit({
+      level,
+      time: new Date().toISOString(),
+      msg: 'request',
+      method,
+      route,
+      status,
+      ms,
+    });
   }
 
   /** Logs a lifecycle event such as `listening` or `closed`. */
@@ -57,7 +65,13 @@ export class Logger {
   error(error: unknown, fields: Partial<LogEntry> = {}): void {
     if (!this.#sink) return;
     const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    this.#emit({ level: 'error', time: new Date().toISOString(), msg: 'error', error: text, ...fields });
+    this.#emit({
+      level: 'error',
+      time: new Date().toISOString(),
+      msg: 'error',
+      error: text,
+      ...fields,
+    });
   }
 
   #emit(entry: LogEntry): void {

@@ -74,9 +74,14 @@ export function toHttpProblem(error: unknown): HttpProblem {
   }
   if (error instanceof StoreUnavailableError) {
     const retryAfter = String(Math.max(1, Math.ceil(error.retryAfterSeconds)));
-    return new HttpProblem(503, 'unavailable', 'The store cannot be reached; nothing was written.', {
-      headers: { 'Retry-After': retryAfter },
-    });
+    return new HttpProblem(
+      503,
+      'unavailable',
+      'The store cannot be reached; nothing was written.',
+      {
+        headers: { 'Retry-After': retryAfter },
+      },
+    );
   }
   return new HttpProblem(500, 'internal', 'The server failed to answer this request.');
 }

@@ -50,7 +50,13 @@ async function createSession(
   token = randomId(),
 ): Promise<Response | undefined> {
   const updatedAt = Date.now();
-  const session: StoredSession = { key, tokenHash: await hashToken(token), version: 0, state, updatedAt };
+  const session: StoredSession = {
+    key,
+    tokenHash: await hashToken(token),
+    version: 0,
+    state,
+    updatedAt,
+  };
   if (!(await context.store.create(session))) return undefined;
 
   const body: SessionCreated = {
@@ -73,7 +79,8 @@ async function write(
 ): Promise<Response> {
   const by = clientIdOf(request);
   const ifMatch = request.headers.get('If-Match');
-  const expected = ifMatch === null || ifMatch.trim() === '*' ? undefined : parseVersionTag(ifMatch);
+  const expected =
+    ifMatch === null || ifMatch.trim() === '*' ? undefined : parseVersionTag(ifMatch);
   const conditional = expected !== undefined || (ifMatch !== null && ifMatch.trim() !== '*');
 
   let session: StoredSession | undefined = first;
@@ -90,7 +97,10 @@ async function write(
       updatedAt,
     });
     if (outcome.ok) {
-      const ack: WriteAck = { version: outcome.version, updatedAt: new Date(updatedAt).toISOString() };
+      const ack: WriteAck = {
+        version: outcome.version,
+        updatedAt: new Date(updatedAt).toISOString(),
+      };
       return jsonResponse(ack, 200, { ETag: versionTag(outcome.version) });
     }
     if (outcome.reason === 'not-found') throw sessionNotFound();
@@ -140,7 +150,10 @@ export function registerSessionRoutes(app: Hono, context: RouteContext): void {
 
     const etag = versionTag(session.version);
     if (parseVersionTag(c.req.header('If-None-Match')) === session.version) {
-      return new Response(null, { status: 304, headers: { ETag: etag, 'Cache-Control': 'no-cache' } });
+      return new Response(null, {
+        status: 304,
+        headers: { ETag: etag, 'Cache-Control': 'no-cache' },
+      });
     }
     const view: SessionView = {
       key: session.key,
@@ -157,9 +170,14 @@ export function registerSessionRoutes(app: Hono, context: RouteContext): void {
     if (!session) throw sessionNotFound();
     await authorize(c.req.raw, session);
     if (!hasMediaType(c.req.raw, [MERGE_PATCH_TYPE])) {
-      throw new HttpProblem(415, 'unsupported-media-type', `Send the patch as ${MERGE_PATCH_TYPE}.`, {
-        headers: { 'Accept-Patch': MERGE_PATCH_TYPE },
-      });
+      throw new HttpProblem(
+        415,
+        'unsupported-media-type',
+        `Send the patch as ${MERGE_PATCH_TYPE}.`,
+        {
+          headers: { 'Accept-Patch': MERGE_PATCH_TYPE },
+        },
+      );
     }
     const patch = await readJsonBody(c.req.raw, limits);
     return write(context, c.req.raw, session, (state) => applyMergePatch(state, patch), { patch });

@@ -186,10 +186,19 @@ describe('bad input, in process', () => {
     const handler = testHandler(t);
     const session = await newSession(handler);
     const badClient = await patch(handler, session, {}, { 'Sync-Client': 'has spaces' });
-    const badPeer = await call(handler, 'PUT', `/sessions/${session.key}/presence/${'x'.repeat(80)}`, {
-      body: {},
-    });
-    const badWait = await call(handler, 'GET', `/sessions/${session.key}/changes?since=0&wait=soon`);
+    const badPeer = await call(
+      handler,
+      'PUT',
+      `/sessions/${session.key}/presence/${'x'.repeat(80)}`,
+      {
+        body: {},
+      },
+    );
+    const badWait = await call(
+      handler,
+      'GET',
+      `/sessions/${session.key}/changes?since=0&wait=soon`,
+    );
 
     assert.deepEqual([badClient.status, badPeer.status, badWait.status], [400, 400, 400]);
   });

@@ -59,7 +59,11 @@ describe('changes, events and presence, in process', () => {
   test('a long-poll that sees nothing answers 304 after the wait', async (t) => {
     const handler = testHandler(t);
     const session = await newSession(handler);
-    const response = await call(handler, 'GET', `/sessions/${session.key}/changes?since=0&wait=0.2`);
+    const response = await call(
+      handler,
+      'GET',
+      `/sessions/${session.key}/changes?since=0&wait=0.2`,
+    );
 
     assert.equal(response.status, 304);
     assert.equal(response.headers.get('ETag'), '"0"');
@@ -242,8 +246,12 @@ describe('changes, events and presence, in process', () => {
 
   test('an origin outside allowOrigin gets no CORS headers', async (t) => {
     const handler = testHandler(t, { allowOrigin: ['https://good.example'] });
-    const good = await call(handler, 'GET', '/healthz', { headers: { Origin: 'https://good.example' } });
-    const bad = await call(handler, 'GET', '/healthz', { headers: { Origin: 'https://bad.example' } });
+    const good = await call(handler, 'GET', '/healthz', {
+      headers: { Origin: 'https://good.example' },
+    });
+    const bad = await call(handler, 'GET', '/healthz', {
+      headers: { Origin: 'https://bad.example' },
+    });
 
     assert.equal(good.headers.get('Access-Control-Allow-Origin'), 'https://good.example');
     assert.equal(bad.headers.get('Access-Control-Allow-Origin'), null);

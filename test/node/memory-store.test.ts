@@ -4,7 +4,10 @@ import { MemoryStore, StoreFullError } from '../../src/server/index.js';
 import type { StoredSession } from '../../src/server/index.js';
 import { STORE_SUITE_OPTIONS, describeStoreSuite } from './store-suite.js';
 
-describeStoreSuite('MemoryStore', () => new MemoryStore({ ...STORE_SUITE_OPTIONS, sweepIntervalMs: 25 }));
+describeStoreSuite(
+  'MemoryStore',
+  () => new MemoryStore({ ...STORE_SUITE_OPTIONS, sweepIntervalMs: 25 }),
+);
 
 function session(key: string, state: StoredSession['state'] = {}): StoredSession {
   return { key, tokenHash: '0'.repeat(64), version: 0, state, updatedAt: Date.now() };
@@ -42,7 +45,11 @@ describe('MemoryStore limits', () => {
     const store = new MemoryStore({ maxStoreBytes: 1000 });
     t.after(() => store.close());
     await store.create(session('k', { small: true }));
-    const write = { state: { big: 'y'.repeat(2000) }, change: { patch: {}, by: null }, updatedAt: 1 };
+    const write = {
+      state: { big: 'y'.repeat(2000) },
+      change: { patch: {}, by: null },
+      updatedAt: 1,
+    };
 
     await assert.rejects(store.compareAndWrite('k', 0, write), StoreFullError);
     assert.deepEqual((await store.get('k'))?.state, { small: true });

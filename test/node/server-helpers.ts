@@ -10,7 +10,10 @@ import type { Json, SessionCreated } from '../../src/protocol.js';
 export const BASE = 'http://sync.test';
 
 /** A handler with logging off, closed when the test ends. */
-export function testHandler(t: TestContext, options: Partial<SyncHandlerOptions> = {}): SyncHandler {
+export function testHandler(
+  t: TestContext,
+  options: Partial<SyncHandlerOptions> = {},
+): SyncHandler {
   const handler = createSyncHandler({ log: false, ...options });
   t.after(() => handler.close());
   return handler;

@@ -41,10 +41,24 @@ describe('the README server section', () => {
   test('the options table lists every server option', () => {
     const rows = optionsTable();
     const documented = [
-      'allowOrigin', 'sessionTtlMs', 'presenceTtlMs', 'maxBodyBytes', 'maxStateBytes',
-      'maxPresenceBytes', 'maxDepth', 'historyLimit', 'maxSessions', 'maxStoreBytes',
-      'sweepIntervalMs', 'heartbeatMs', 'longPollMaxMs', 'streamBufferMaxBytes', 'eventStreams',
-      'log', 'port', 'host',
+      'allowOrigin',
+      'sessionTtlMs',
+      'presenceTtlMs',
+      'maxBodyBytes',
+      'maxStateBytes',
+      'maxPresenceBytes',
+      'maxDepth',
+      'historyLimit',
+      'maxSessions',
+      'maxStoreBytes',
+      'sweepIntervalMs',
+      'heartbeatMs',
+      'longPollMaxMs',
+      'streamBufferMaxBytes',
+      'eventStreams',
+      'log',
+      'port',
+      'host',
     ];
     for (const name of documented) assert.ok(rows.has(name), `${name} is in the table`);
   });

@@ -42,7 +42,12 @@ describe('the server over a real socket', () => {
         const read = await fetch(`${server.url}/sessions/${session.key}`);
         const etag = read.headers.get('ETag')!;
         const { state } = await read.json();
-        const response = await patch(server.url, session, { count: state.count + 1 }, { 'If-Match': etag });
+        const response = await patch(
+          server.url,
+          session,
+          { count: state.count + 1 },
+          { 'If-Match': etag },
+        );
         await response.arrayBuffer();
         if (response.status === 200) return;
         if (response.status === 429) {
@@ -68,7 +73,9 @@ describe('the server over a real socket', () => {
   test('concurrent writers without If-Match all land, each raising the version by one', async (t) => {
     const server = await listen(t);
     const session = await newSession(server.url, {});
-    const writes = Array.from({ length: 40 }, (_, i) => patch(server.url, session, { [`k${i}`]: i }));
+    const writes = Array.from({ length: 40 }, (_, i) =>
+      patch(server.url, session, { [`k${i}`]: i }),
+    );
     const statuses = await Promise.all(writes.map(async (w) => (await w).status));
 
     assert.deepEqual(new Set(statuses), new Set([200]));
@@ -91,7 +98,10 @@ describe('the server over a real socket', () => {
     await patch(server.url, session, { n: 3 });
     const second = await openEvents(url, { 'Last-Event-ID': seen!.id! });
     t.after(() => second.drop());
-    const missed = [await second.events.nextExcept(['presence']), await second.events.nextExcept(['presence'])];
+    const missed = [
+      await second.events.nextExcept(['presence']),
+      await second.events.nextExcept(['presence']),
+    ];
 
     assert.deepEqual(
       missed.map((event) => [event?.event, event?.id, event?.data.patch]),
@@ -206,7 +216,9 @@ describe('the server over a real socket', () => {
     const session = await newSession(server.url, { secret: 'state' });
     await patch(server.url, session, { more: 'secret' });
 
-    const patchLine = lines.map((line) => JSON.parse(line)).find((entry) => entry.method === 'PATCH');
+    const patchLine = lines
+      .map((line) => JSON.parse(line))
+      .find((entry) => entry.method === 'PATCH');
     assert.equal(patchLine.route, '/sessions/:key');
     assert.equal(patchLine.status, 200);
     assert.equal(patchLine.level, 'info');
@@ -224,7 +236,9 @@ describe('the session-sync-server command', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     t.after(() => child.kill('SIGKILL'));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const exited = new Promise<number | null>((resolve) =>
+      child.once('exit', (code) => resolve(code)),
+    );
     const lines = createInterface({ input: child.stdout! });
     const url = await withTimeout(
       new Promise<string>((resolve) => {
@@ -242,7 +256,13 @@ describe('the session-sync-server command', () => {
     await stream.events.next();
     child.kill('SIGTERM');
 
-    assert.equal(await withTimeout(stream.events.next().catch(() => undefined), 10_000), undefined);
+    assert.equal(
+      await withTimeout(
+        stream.events.next().catch(() => undefined),
+        10_000,
+      ),
+      undefined,
+    );
     assert.equal(await withTimeout(exited, 10_000), 0);
   });
 

@@ -22,7 +22,13 @@ export const STORE_SUITE_OPTIONS = Object.freeze({ sessionTtlMs: 800, historyLim
 const WAIT_MS = 5000;
 
 function session(state: Json = { a: 1 }, version = 0): StoredSession {
-  return { key: randomId(), tokenHash: 'f'.repeat(64), version, state, updatedAt: 1_700_000_000_000 };
+  return {
+    key: randomId(),
+    tokenHash: 'f'.repeat(64),
+    version,
+    state,
+    updatedAt: 1_700_000_000_000,
+  };
 }
 
 function next(patch: Json, state: Json, by: string | null = null): NextWrite {
@@ -127,7 +133,9 @@ export function describeStoreSuite(
       const created = session({});
       await store.create(created);
       const outcomes = await Promise.all(
-        Array.from({ length: 10 }, (_, i) => store.compareAndWrite(created.key, 0, next({ i }, { i }))),
+        Array.from({ length: 10 }, (_, i) =>
+          store.compareAndWrite(created.key, 0, next({ i }, { i })),
+        ),
       );
 
       assert.equal(outcomes.filter((outcome) => outcome.ok).length, 1);
@@ -140,7 +148,10 @@ export function describeStoreSuite(
       await store.create(created);
       await store.compareAndWrite(created.key, 0, next({ a: 1 }, { a: 1 }, 'one'));
       await store.compareAndWrite(created.key, 1, next({ a: 2 }, { a: 2 }));
-      await store.compareAndWrite(created.key, 2, { ...next([3], [3]), change: { patch: [3], by: null, replace: true } });
+      await store.compareAndWrite(created.key, 2, {
+        ...next([3], [3]),
+        change: { patch: [3], by: null, replace: true },
+      });
 
       assert.deepEqual(await store.changesSince(created.key, 1), {
         kind: 'changes',
@@ -198,7 +209,10 @@ export function describeStoreSuite(
       await store.compareAndWrite(created.key, 0, next({ a: 1 }, { a: 1 }, 'me'));
 
       await eventually(() => events.length > 0, 'the change event');
-      assert.deepEqual(events[0], { type: 'change', change: { version: 1, patch: { a: 1 }, by: 'me' } });
+      assert.deepEqual(events[0], {
+        type: 'change',
+        change: { version: 1, patch: { a: 1 }, by: 'me' },
+      });
       unsubscribe();
       await store.compareAndWrite(created.key, 1, next({ a: 2 }, { a: 2 }));
       await sleep(100);
@@ -237,9 +251,15 @@ export function describeStoreSuite(
         { clientId: 'bob', data: { name: 'Bob' } },
       ]);
 
-      await eventually(() => events.filter((e) => e.type === 'presence').length >= 4, 'presence events');
+      await eventually(
+        () => events.filter((e) => e.type === 'presence').length >= 4,
+        'presence events',
+      );
       const last = events.filter((e) => e.type === 'presence').at(-1);
-      assert.deepEqual(last, { type: 'presence', peers: [{ clientId: 'bob', data: { name: 'Bob' } }] });
+      assert.deepEqual(last, {
+        type: 'presence',
+        peers: [{ clientId: 'bob', data: { name: 'Bob' } }],
+      });
     });
 
     test('presence on an unknown session answers undefined', async (t) => {
