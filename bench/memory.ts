@@ -8,12 +8,11 @@ import { startServerChild, type MemorySample, type ServerChild } from './lib/chi
 import type { BenchConfig, Section } from './lib/section.js';
 import { openEventStream, type EventStream } from './lib/sse-reader.js';
 import { formatBytes, formatNumber } from './lib/stats.js';
-import { createSession, keepAliveAgent, type Session } from './lib/sync-api.js';
+import { createSessions, type Session } from './lib/sync-api.js';
 import { connectYjsClient, synced } from './transports/yjs-websocket.js';
 
 /** A small game's state, about 80 bytes of JSON. */
 const SMALL_STATE = { board: ['', '', '', '', '', '', '', '', ''], turn: 'x', winner: null };
-const CREATE_CONCURRENCY = 16;
 
 export interface MemoryRow {
   server: string;
@@ -39,21 +38,6 @@ function perItem(
     heapPerItem: (heap(after) - heap(before)) / count,
     rssPerItem: (after.rss - before.rss) / count,
   };
-}
-
-async function createSessions(server: ServerChild, count: number): Promise<Session[]> {
-  const agent = keepAliveAgent(CREATE_CONCURRENCY);
-  const sessions: Session[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      next += 1;
-      sessions.push(await createSession(agent, server.url, SMALL_STATE));
-    }
-  };
-  await Promise.all(Array.from({ length: CREATE_CONCURRENCY }, worker));
-  agent.destroy();
-  return sessions;
 }
 
 /** Opens one stream on each session; resolves when every snapshot has arrived. */
@@ -84,7 +68,7 @@ async function measureOurs(
   try {
     const empty = await server.memory();
     config.log(`memory: creating ${sessionCount} sessions`);
-    const sessions = await createSessions(server, sessionCount);
+    const sessions = await createSessions(server.url, sessionCount, SMALL_STATE);
     const idle = await server.memory();
     config.log(`memory: opening ${streamCount} event streams`);
     streams.push(...(await openStreams(server, sessions.slice(0, streamCount))));

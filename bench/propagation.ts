@@ -21,6 +21,8 @@ export interface PropagationRun {
   delivered: number;
   missing: number;
   writeErrors: number;
+  /** The first failed write's error, when any failed. */
+  firstWriteError?: string;
   latencyMs: LatencySummary;
   deliveriesPerSecond: number;
 }
@@ -46,6 +48,7 @@ export async function measureRun(
   let delivered = 0;
   let lastDeliveryAt = 0;
   let writeErrors = 0;
+  let firstWriteError: string | undefined;
   let allDelivered = () => {};
 
   await target.openReaders(readers, (_reader, seq) => {
@@ -60,8 +63,9 @@ export async function measureRun(
   try {
     const write = (seq: number) => {
       sentAt[seq] = performance.now();
-      return target.write(seq).catch(() => {
+      return target.write(seq).catch((error: unknown) => {
         writeErrors += 1;
+        firstWriteError ??= error instanceof Error ? error.message : String(error);
       });
     };
     await Promise.all(await paced(rate, warmup, (index) => write(index + 1)));
@@ -82,6 +86,7 @@ export async function measureRun(
       delivered,
       missing: latencies.length - delivered,
       writeErrors,
+      firstWriteError,
       latencyMs: summarise(latencies.subarray(0, delivered)),
       deliveriesPerSecond: elapsedSeconds > 0 ? Math.round(delivered / elapsedSeconds) : 0,
     };
@@ -156,11 +161,17 @@ export async function runPropagation(config: BenchConfig): Promise<Section> {
       formatNumber(run.latencyMs.p99),
       formatNumber(run.latencyMs.max),
       formatNumber(run.deliveriesPerSecond),
-      String(run.missing + (run.writeErrors ? ` (${run.writeErrors} write errors)` : '')),
+      String(run.missing),
     ]),
     notes: [
       'Latency: from sending the write to the reader having parsed it, both in the load generator process.',
       'Servers run in child processes; readers and the writer share the load generator process.',
+      ...[...runs, ...ceilings]
+        .filter((run) => run.writeErrors > 0)
+        .map(
+          (run) =>
+            `${run.target}, ${run.readers} readers at ${run.writesPerSecond}/s: ${run.writeErrors} write(s) failed, first: ${run.firstWriteError}.`,
+        ),
       ...(ceilings.length
         ? [
             `Rows above ${rate} writes/s: a ramp at 200 readers until p99 > ${CEILING_P99_MS} ms or deliveries fall behind.`,

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { startServerChild, type ServerChild } from './lib/children.js';
 import type { BenchConfig, Section, TargetCheck } from './lib/section.js';
 import { formatNumber, round } from './lib/stats.js';
-import { createSession, keepAliveAgent, send, type Session } from './lib/sync-api.js';
+import { createSessions, keepAliveAgent, send } from './lib/sync-api.js';
 
 /** One scenario on one server: answered requests and accepted writes per second. */
 export interface ThroughputRun {
@@ -57,17 +57,22 @@ const SCENARIOS: Scenario[] = [
 ];
 
 /**
- * Runs `writers` loops for `seconds`, each sending one request at a time; a warm-up of half
- * a second precedes the counted part.
+ * Runs `writers` loops for `seconds`, each sending one request at a time, after a warm-up
+ * whose requests are not counted.
  */
+interface Timing {
+  seconds: number;
+  warmupMs: number;
+}
+
 async function drive(
   writers: number,
-  seconds: number,
+  { seconds, warmupMs }: Timing,
   step: (writer: number) => Promise<'accepted' | 'conflict' | 'error'>,
 ) {
   const counts = { accepted: 0, conflict: 0, error: 0 };
   let counting = false;
-  let stopAt = performance.now() + 500 + seconds * 1000;
+  let stopAt = performance.now() + warmupMs + seconds * 1000;
   const loop = async (writer: number) => {
     while (performance.now() < stopAt) {
       const outcome = await step(writer);
@@ -75,7 +80,7 @@ async function drive(
     }
   };
   const loops = Array.from({ length: writers }, (_, writer) => loop(writer));
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  await new Promise((resolve) => setTimeout(resolve, warmupMs));
   counting = true;
   const started = performance.now();
   stopAt = started + seconds * 1000;
@@ -92,13 +97,13 @@ async function drive(
 async function runOurs(
   server: ServerChild,
   scenario: Scenario,
-  seconds: number,
+  timing: Timing,
 ): Promise<ThroughputRun> {
   const agent = keepAliveAgent(scenario.writers);
-  const sessions: Session[] = [];
-  for (let index = 0; index < scenario.sessions; index += 1) {
-    sessions.push(await createSession(agent, server.url, { cursor: { x: 0, y: 0 }, note: '' }));
-  }
+  const sessions = await createSessions(server.url, scenario.sessions, {
+    cursor: { x: 0, y: 0 },
+    note: '',
+  });
   // Headers built once per session; only If-Match changes per request.
   const prepared = sessions.map((session) => ({
     url: `${server.url}/sessions/${session.key}`,
@@ -110,7 +115,7 @@ async function runOurs(
   }));
   const turn = new Array<number>(scenario.writers).fill(0);
 
-  const result = await drive(scenario.writers, seconds, async (writer) => {
+  const result = await drive(scenario.writers, timing, async (writer) => {
     // Writer w takes sessions w, w + writers, ...: on many sessions no two writers share one.
     const owned = Math.max(1, Math.ceil((prepared.length - writer) / scenario.writers));
     const index = prepared.length === 1 ? 0 : writer + scenario.writers * (turn[writer]++ % owned);
@@ -137,11 +142,11 @@ async function runOurs(
 async function runBare(
   server: ServerChild,
   writers: number,
-  seconds: number,
+  timing: Timing,
 ): Promise<ThroughputRun> {
   const agent = keepAliveAgent(writers);
   const headers = { 'Content-Type': 'application/json' };
-  const result = await drive(writers, seconds, async (writer) => {
+  const result = await drive(writers, timing, async (writer) => {
     try {
       const reply = await send(
         agent,
@@ -165,19 +170,24 @@ async function runBare(
 }
 
 export async function runThroughput(config: BenchConfig): Promise<Section> {
-  const seconds = config.quick ? 1 : 5;
-  const bare = await startServerChild('bare-http');
-  const ours = await startServerChild('session-sync');
+  const timing: Timing = config.quick
+    ? { seconds: 0.75, warmupMs: 250 }
+    : { seconds: 5, warmupMs: 500 };
+  const { seconds } = timing;
+  const [bare, ours] = await Promise.all([
+    startServerChild('bare-http'),
+    startServerChild('session-sync'),
+  ]);
   const ceilings = new Map<number, ThroughputRun>();
   const runs: ThroughputRun[] = [];
   try {
     for (const writers of [1, CONCURRENT_WRITERS]) {
       config.log(`throughput: bare node:http, ${writers} writer(s)`);
-      ceilings.set(writers, await runBare(bare, writers, seconds));
+      ceilings.set(writers, await runBare(bare, writers, timing));
     }
     for (const scenario of SCENARIOS) {
       config.log(`throughput: ${scenario.name}`);
-      const run = await runOurs(ours, scenario, seconds);
+      const run = await runOurs(ours, scenario, timing);
       run.ofCeiling = round(
         run.acceptedPerSecond / ceilings.get(scenario.writers)!.requestsPerSecond,
       );

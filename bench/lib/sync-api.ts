@@ -86,3 +86,27 @@ export async function patchSession(
   }
   return { status: reply.status, version };
 }
+
+/** Creates `count` sessions holding `state`, `concurrency` requests at a time. */
+export async function createSessions(
+  baseUrl: string,
+  count: number,
+  state: unknown,
+  concurrency = 16,
+): Promise<Session[]> {
+  const agent = keepAliveAgent(concurrency);
+  const sessions: Session[] = [];
+  let started = 0;
+  const worker = async () => {
+    while (started < count) {
+      started += 1;
+      sessions.push(await createSession(agent, baseUrl, state));
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: concurrency }, worker));
+  } finally {
+    agent.destroy();
+  }
+  return sessions;
+}

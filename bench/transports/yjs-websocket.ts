@@ -56,7 +56,7 @@ export class YjsTarget implements PropagationTarget {
     const url = this.#server!.url;
     const room = `bench-${process.pid}-${(this.#rooms += 1)}`;
     // Every y-websocket provider in Node adds a process 'exit' listener; hundreds are expected.
-    process.setMaxListeners(Math.max(process.getMaxListeners(), count + 16));
+    process.setMaxListeners(process.listenerCount('exit') + count + 16);
     this.#writer = connectYjsClient(url, room);
 
     for (let reader = 0; reader < count; reader += 1) {
