@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { renderTable } from './lib/stats.js';
 import type { BenchConfig, Measurement, Section } from './lib/section.js';
@@ -53,6 +53,8 @@ function machine() {
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model ?? 'unknown',
     memoryGiB: Math.round(totalmem() / 2 ** 30),
+    // Other work on the machine skews every figure; the load average says how much there was.
+    loadAverageAtStart: loadavg().map((value) => Math.round(value * 100) / 100),
     commit,
   };
 }
@@ -69,8 +71,11 @@ async function main(): Promise<void> {
   const started = Date.now();
   const about = { ...machine(), mode: quick ? 'quick' : 'full' };
   console.log(
-    `session-sync benchmarks (${about.mode}) on ${about.cpus} × ${about.cpuModel}, Node ${about.node}, ${about.date}`,
+    `session-sync benchmarks (${about.mode}) on ${about.cpus} × ${about.cpuModel}, Node ${about.node}, ${about.date}, load average ${about.loadAverageAtStart.join(' ')}`,
   );
+  if (about.loadAverageAtStart[0] > about.cpus / 2) {
+    config.log('the machine is already busy: expect noisy latencies; compare rows of one run only');
+  }
 
   const sections: Section[] = [];
   for (const name of only) {
@@ -96,13 +101,20 @@ async function main(): Promise<void> {
   const seconds = Math.round((Date.now() - started) / 1000);
   mkdirSync(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true });
   const results = {
-    machine: about,
+    machine: {
+      ...about,
+      loadAverageAtEnd: loadavg().map((value) => Math.round(value * 100) / 100),
+    },
     seconds,
     targets,
     ...Object.fromEntries(sections.map((section) => [section.id, section.data])),
   };
   writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`\n${seconds} s; figures written to bench/results/latest.json`);
+  console.log(
+    `\n${seconds} s; load average ${loadavg()
+      .map((value) => value.toFixed(2))
+      .join(' ')}; figures written to bench/results/latest.json`,
+  );
 }
 
 main().then(
