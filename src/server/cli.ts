@@ -7,6 +7,7 @@
  * ending open event streams so clients reconnect elsewhere at once.
  */
 import { parseArgs } from 'node:util';
+import { Logger } from './log.js';
 import { startServer } from './node.js';
 import { DEFAULT_OPTIONS } from './options.js';
 import type { ServerOptions } from './options.js';
@@ -92,28 +93,17 @@ function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
   return { help: values.help ?? false, options, redisUrl: values.redis ?? env.REDIS_URL };
 }
 
-type RedisStoreModule = {
-  RedisStore: new (options: {
-    url: string;
-    sessionTtlMs?: number;
-    historyLimit?: number;
-  }) => SyncStore;
-};
-
+/** Opens the Redis store, loaded only when asked for so in-memory servers never load ioredis. */
 async function redisStore(url: string, options: Partial<ServerOptions>): Promise<SyncStore> {
-  // A variable specifier keeps the Redis client out of the load path of in-memory servers.
-  const specifier = './redis-store.js';
-  let module: RedisStoreModule;
-  try {
-    module = (await import(specifier)) as RedisStoreModule;
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`--redis: Redis support could not be loaded (${reason})`);
-  }
-  return new module.RedisStore({
+  const { RedisStore } = await import('./redis-store.js');
+  const logger = new Logger(options.log);
+  return new RedisStore({
     url,
     sessionTtlMs: options.sessionTtlMs ?? DEFAULT_OPTIONS.sessionTtlMs,
     historyLimit: options.historyLimit ?? DEFAULT_OPTIONS.historyLimit,
+    // Connection failures (each failed reconnect) become error lines; requests meanwhile
+    // answer 503 with Retry-After.
+    onError: (error) => logger.error(error),
   });
 }
 

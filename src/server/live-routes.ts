@@ -38,6 +38,12 @@ function changesResponse(outcome: ChangesOutcome): Response {
   return jsonResponse(body, 200, { ETag: versionTag(outcome.version) });
 }
 
+function shuttingDown(): HttpProblem {
+  return new HttpProblem(503, 'unavailable', 'The server is shutting down.', {
+    headers: { 'Retry-After': '1' },
+  });
+}
+
 const hasNews = (outcome: ChangesOutcome | undefined) =>
   !outcome || outcome.kind === 'reset' || outcome.changes.length > 0;
 
@@ -64,11 +70,7 @@ async function longPoll(
     const first = await context.store.changesSince(key, since);
     if (hasNews(first)) return first;
     await woken;
-    if (context.closing.aborted) {
-      throw new HttpProblem(503, 'unavailable', 'The server is shutting down.', {
-        headers: { 'Retry-After': '1' },
-      });
-    }
+    if (context.closing.aborted) throw shuttingDown();
     return await context.store.changesSince(key, since);
   } finally {
     unsubscribe();
@@ -124,6 +126,11 @@ export function registerLiveRoutes(app: Hono, context: RouteContext): void {
 
     const body = await hub.open(key, since);
     if (!body) throw sessionNotFound();
+    if (context.closing.aborted) {
+      // The handler closed while this stream was opening: do not leave it behind.
+      await body.cancel();
+      throw shuttingDown();
+    }
     return new Response(body, { status: 200, headers: SSE_HEADERS });
   });
 

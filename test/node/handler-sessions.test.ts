@@ -193,6 +193,40 @@ describe('session routes, in process', () => {
     assert.deepEqual(await response.json(), { status: 'ok' });
   });
 
+  test('N writers retrying on 412 with If-Match end at exactly N x M increments', async (t) => {
+    const handler = testHandler(t);
+    const session = await newSession(handler, { count: 0 });
+    const [writers, increments] = [8, 12];
+
+    async function increment(): Promise<number> {
+      for (let attempts = 1; ; attempts++) {
+        const read = await call(handler, 'GET', `/sessions/${session.key}`);
+        const { state } = await read.json();
+        const ifMatch = read.headers.get('ETag')!;
+        const response = await patch(
+          handler,
+          session,
+          { count: state.count + 1 },
+          { 'If-Match': ifMatch },
+        );
+        if (response.status === 200) return attempts;
+        assert.equal(response.status, 412);
+      }
+    }
+    const attempts = await Promise.all(
+      Array.from({ length: writers }, async () => {
+        let total = 0;
+        for (let i = 0; i < increments; i++) total += await increment();
+        return total;
+      }),
+    );
+
+    const view = await (await call(handler, 'GET', `/sessions/${session.key}`)).json();
+    assert.equal(view.state.count, writers * increments);
+    assert.equal(view.version, writers * increments);
+    assert.ok(attempts.reduce((a, b) => a + b) > writers * increments, 'some writes conflicted');
+  });
+
   test('Sync-Client is echoed as the change author', async (t) => {
     const handler = testHandler(t);
     const session = await newSession(handler);

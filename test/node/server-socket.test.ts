@@ -230,25 +230,31 @@ describe('the server over a real socket', () => {
   });
 });
 
+/** Starts the command with `args`; resolves once it printed the URL it listens on. */
+async function startCommand(t: TestContext, args: string[]) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/cli.ts', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.after(() => child.kill('SIGKILL'));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
+  const lines = createInterface({ input: child.stdout! });
+  const url = await withTimeout(
+    new Promise<string>((resolve) => {
+      lines.on('line', (line) => {
+        const entry = JSON.parse(line);
+        if (entry.msg === 'listening') resolve(entry.url);
+      });
+    }),
+    15_000,
+  );
+  return { child, exited, url };
+}
+
 describe('the session-sync-server command', () => {
   test('it prints its url, serves, and on SIGTERM ends open streams and exits 0', async (t) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/cli.ts', '--port', '0'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    t.after(() => child.kill('SIGKILL'));
-    const exited = new Promise<number | null>((resolve) =>
-      child.once('exit', (code) => resolve(code)),
-    );
-    const lines = createInterface({ input: child.stdout! });
-    const url = await withTimeout(
-      new Promise<string>((resolve) => {
-        lines.on('line', (line) => {
-          const entry = JSON.parse(line);
-          if (entry.msg === 'listening') resolve(entry.url);
-        });
-      }),
-      15_000,
-    );
+    const { child, exited, url } = await startCommand(t, ['--port', '0']);
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
 
     const session = await newSession(url);
@@ -263,6 +269,22 @@ describe('the session-sync-server command', () => {
       ),
       undefined,
     );
+    assert.equal(await withTimeout(exited, 10_000), 0);
+  });
+
+  test('with --redis it keeps sessions in Redis', async (t) => {
+    const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+    const { child, exited, url } = await startCommand(t, ['--port', '0', '--redis', redisUrl]);
+    const session = await newSession(url, { in: 'redis' });
+    assert.equal((await patch(url, session, { more: 1 })).status, 200);
+    const view = await (await fetch(`${url}/sessions/${session.key}`)).json();
+    assert.deepEqual([view.version, view.state], [1, { in: 'redis', more: 1 }]);
+
+    const removed = await call(url, 'DELETE', `/sessions/${session.key}`, {
+      headers: { Authorization: `Bearer ${session.writeToken}` },
+    });
+    assert.equal(removed.status, 204);
+    child.kill('SIGTERM');
     assert.equal(await withTimeout(exited, 10_000), 0);
   });
 
