@@ -1,14 +1,15 @@
 /**
  * `npm run bench`: runs each measurement in turn, prints its table, and writes the same
  * figures as JSON to bench/results/latest.json. `--quick` is the CI variant (shorter runs,
- * smaller counts); `--only=propagation,memory` picks measurements. Nothing here asserts: the
- * figures are for people to read and compare (BENCHMARKS.md says how).
+ * smaller counts); `--only=propagation,memory` picks measurements; `--markdown` prints the
+ * tables as Markdown for BENCHMARKS.md. Nothing here asserts: the figures are for people to
+ * read and compare (BENCHMARKS.md says how).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { renderTable } from './lib/stats.js';
+import { renderMarkdownTable, renderTable } from './lib/stats.js';
 import type { BenchConfig, Measurement, Section } from './lib/section.js';
 
 /** Loaded on demand, so `--only=load-cost` does not pay for loading Yjs and ws. */
@@ -22,21 +23,29 @@ const MEASUREMENTS: Record<string, () => Promise<Measurement>> = {
 
 const RESULTS = fileURLToPath(new URL('./results/latest.json', import.meta.url));
 
-function parseArgs(argv: string[]): { quick: boolean; only: string[] } {
+interface Args {
+  quick: boolean;
+  markdown: boolean;
+  only: string[];
+}
+
+function parseArgs(argv: string[]): Args {
   // `npm run bench --quick` (without `--`) reaches us as npm_config_quick.
   let quick = process.env.npm_config_quick === 'true';
+  let markdown = false;
   let only = Object.keys(MEASUREMENTS);
   for (const arg of argv) {
     if (arg === '--quick') quick = true;
+    else if (arg === '--markdown') markdown = true;
     else if (arg.startsWith('--only=')) only = arg.slice('--only='.length).split(',');
     else
       throw new Error(
-        `unknown argument ${arg}; use --quick and/or --only=${Object.keys(MEASUREMENTS).join(',')}`,
+        `unknown argument ${arg}; use --quick, --markdown, --only=${Object.keys(MEASUREMENTS).join(',')}`,
       );
   }
   const unknown = only.filter((name) => !(name in MEASUREMENTS));
   if (unknown.length > 0) throw new Error(`unknown measurement ${unknown.join(', ')}`);
-  return { quick, only };
+  return { quick, markdown, only };
 }
 
 function machine() {
@@ -59,14 +68,16 @@ function machine() {
   };
 }
 
-function print(section: Section): void {
+function print(section: Section, markdown: boolean): void {
   console.log(`\n## ${section.title}\n`);
-  console.log(renderTable(section.headers, section.rows));
-  for (const note of section.notes) console.log(`  ${note}`);
+  const render = markdown ? renderMarkdownTable : renderTable;
+  console.log(render(section.headers, section.rows));
+  if (markdown && section.notes.length > 0) console.log('');
+  for (const note of section.notes) console.log(markdown ? `- ${note}` : `  ${note}`);
 }
 
 async function main(): Promise<void> {
-  const { quick, only } = parseArgs(process.argv.slice(2));
+  const { quick, markdown, only } = parseArgs(process.argv.slice(2));
   const config: BenchConfig = { quick, log: (message) => console.error(`… ${message}`) };
   const started = Date.now();
   const about = { ...machine(), mode: quick ? 'quick' : 'full' };
@@ -82,7 +93,7 @@ async function main(): Promise<void> {
     const measure = await MEASUREMENTS[name]();
     const section = await measure(config);
     sections.push(section);
-    print(section);
+    print(section, markdown);
   }
 
   const targets = sections.flatMap((section) => section.targets);
@@ -91,7 +102,7 @@ async function main(): Promise<void> {
     const verdict = (met: boolean | null) =>
       met === null ? 'not measured' : met ? 'met' : 'MISSED';
     console.log(
-      renderTable(
+      (markdown ? renderMarkdownTable : renderTable)(
         ['target', 'this run', 'verdict'],
         targets.map((t) => [t.target, t.figure, verdict(t.met)]),
       ),

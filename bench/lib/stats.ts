@@ -73,3 +73,17 @@ export function renderTable(headers: string[], rows: string[][]): string {
     ...rows.map(line),
   ].join('\n');
 }
+
+/** The same table as Markdown, for pasting a run into BENCHMARKS.md. */
+export function renderMarkdownTable(headers: string[], rows: string[][]): string {
+  const numeric = headers.map((_, column) =>
+    rows.every((row) => (row[column] ?? '') === '' || FIGURE.test(row[column])),
+  );
+  const line = (cells: string[]) =>
+    `| ${cells.map((cell) => cell.replace(/\|/g, '\\|')).join(' | ')} |`;
+  return [
+    line(headers),
+    `|${numeric.map((right) => (right ? '---:' : '---')).join('|')}|`,
+    ...rows.map(line),
+  ].join('\n');
+}
