@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { TestContext } from 'node:test';
 import { RedisStore } from '../../src/server/redis-store.js';
-import { StoreUnavailableError } from '../../src/server/store.js';
+import { StoreFullError, StoreUnavailableError } from '../../src/server/store.js';
 import type { SessionEvent, StoredSession } from '../../src/server/store.js';
 import { randomId } from '../../src/server/tokens.js';
 import { startPrivateRedis } from './fixtures/private-redis.js';
@@ -86,5 +86,43 @@ describe('RedisStore through a Redis restart', { timeout: 60_000 }, () => {
     });
     assert.deepEqual(outcome, { ok: true, version: 1, updatedAt: 1 });
     await eventually(() => events.at(-1) === 'change');
+  });
+});
+
+describe('RedisStore on a full Redis', { timeout: 60_000 }, () => {
+  let redis: PrivateRedis;
+  before(async () => {
+    const limits = ['--maxmemory', '3mb', '--maxmemory-policy', 'noeviction'];
+    redis = await startPrivateRedis({ persistent: false, extraArgs: limits });
+  });
+  after(() => redis?.remove());
+
+  test('a write past maxmemory fails with StoreFullError and leaves the session as it was', async (t) => {
+    const store = new RedisStore({ url: redis.url });
+    t.after(() => store.close());
+    await store.ready();
+    const big = 'x'.repeat(100_000);
+    const created = session();
+    await store.create(created);
+
+    let version = 0;
+    let error: unknown;
+    while (version < 200 && !error) {
+      const state = { big, version };
+      const outcome = await store
+        .compareAndWrite(created.key, version, {
+          state,
+          change: { patch: state, by: null },
+          updatedAt: 0,
+        })
+        .catch((caught: unknown) => (error = caught));
+      if (!error) version++;
+      assert.ok(error || (outcome as { ok: boolean }).ok);
+    }
+
+    assert.ok(error instanceof StoreFullError, `the write failed with ${error}`);
+    const stored = await store.get(created.key);
+    assert.equal(stored?.version, version);
+    assert.deepEqual(stored?.state, version === 0 ? {} : { big, version: version - 1 });
   });
 });
