@@ -47,8 +47,12 @@ export async function startServerChild(
   env: Record<string, string> = {},
 ): Promise<ServerChild> {
   const entry = fileURLToPath(new URL(`../servers/${name}.ts`, import.meta.url));
+  // BENCH_PROFILE_DIR=dir writes a V8 CPU profile of every server child into dir on exit.
+  const profile = process.env.BENCH_PROFILE_DIR
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
+    : [];
   const child = fork(entry, [], {
-    execArgv: ['--import', 'tsx', '--expose-gc'],
+    execArgv: ['--import', 'tsx', '--expose-gc', ...profile],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
