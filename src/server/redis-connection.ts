@@ -76,6 +76,8 @@ export class RedisConnection {
     this.#firstAvailable = new Promise((resolve) => (this.#resolveFirstAvailable = resolve));
     this.#redis.on('ready', () => (this.#connectedOnce = true));
     for (const client of [this.#redis, this.#subscriber]) {
+      // A client made with `lazyConnect` would otherwise wait for a first command forever.
+      if (client.status === 'wait') client.connect().catch(ignore);
       client.on('error', (error: Error) => options.onError(error));
       for (const event of ['ready', 'close', 'end']) client.on(event, () => this.#check());
     }

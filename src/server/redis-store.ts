@@ -27,8 +27,10 @@ export interface RedisStoreOptions {
   /** `redis://[user:password@]host:port[/db]`, or `rediss://` for TLS. Unused with `redis`. */
   url: string;
   /**
-   * A connected ioredis client to use instead of `url`; `close()` leaves it open. Create it with
-   * `enableOfflineQueue: false` and `maxRetriesPerRequest: 0` to keep failures fast.
+   * An ioredis client to use instead of `url` (Sentinel, custom TLS); `close()` leaves it open.
+   * Create it with `enableOfflineQueue: false`, `maxRetriesPerRequest: 0` and
+   * `autoResendUnfulfilledCommands: false`, or a call may wait for Redis instead of failing,
+   * and a write cut off by a disconnect may be sent again.
    */
   redis: Redis;
   /** Put before every key and channel name, so several deployments can share one Redis. */
@@ -64,7 +66,11 @@ const SWEEP_BATCH = 200;
  * Sessions in Redis, shared by every instance pointed at the same Redis.
  *
  * @example
- * const store = new RedisStore({ url: 'redis://127.0.0.1:6379' });
+ * import { startServer } from 'session-sync/server';
+ * import { RedisStore } from 'session-sync/server/redis';
+ *
+ * const store = new RedisStore({ url: 'redis://127.0.0.1:6379', keyPrefix: 'myapp:' });
+ * await store.ready();
  * const server = await startServer({ store });
  */
 export class RedisStore implements SyncStore {

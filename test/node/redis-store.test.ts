@@ -187,6 +187,24 @@ describe('RedisStore in Redis', () => {
     await eventually(() => events.some((event) => event.type === 'deleted'));
   });
 
+  test('a client passed in (even a lazy one) is used, and left open by close()', async () => {
+    const client = new Redis(REDIS_URL, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+    });
+    const store = new RedisStore({ redis: client, keyPrefix: prefix });
+    await store.ready();
+    const created = session({ via: 'client' });
+
+    assert.equal(await store.create(created), true);
+    assert.deepEqual((await store.get(created.key))?.state, { via: 'client' });
+    await store.close();
+    assert.equal(client.status, 'ready');
+    assert.equal(await client.exists(`${prefix}{${created.key}}:session`), 1);
+    client.disconnect();
+  });
+
   test('options that cannot work are refused at construction', () => {
     assert.throws(() => new RedisStore({ url: REDIS_URL, historyLimit: 0 }), TypeError);
     assert.throws(() => new RedisStore({ url: REDIS_URL, sessionTtlMs: 1.5 }), TypeError);
