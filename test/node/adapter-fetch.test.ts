@@ -119,6 +119,41 @@ describe('fetch export configured by settings passed with requests', () => {
   });
 });
 
+describe('fetch export and client addresses', () => {
+  const entry = createFetchEntry({
+    log: false,
+    env: {},
+    sessionBurstPerAddress: 1,
+    sessionsPerMinutePerAddress: 1,
+  });
+  after(() => entry.close());
+
+  const create = (bindings: unknown) =>
+    entry.fetch(new Request(`${BASE}/sessions`, { method: 'POST' }), bindings);
+
+  test('limits per address as Deno reports it with each request', async () => {
+    const deno = (hostname: string) => ({
+      remoteAddr: { transport: 'tcp', hostname, port: 50123 },
+    });
+
+    assert.equal((await create(deno('192.0.2.1'))).status, 201);
+    assert.equal((await create(deno('192.0.2.1'))).status, 429);
+    assert.equal((await create(deno('192.0.2.2'))).status, 201);
+  });
+
+  test('limits per address as Bun reports it through its server', async () => {
+    class BunServer {
+      constructor(readonly address: string) {}
+      requestIP() {
+        return { address: this.address, family: 'IPv4', port: 50124 };
+      }
+    }
+
+    assert.equal((await create(new BunServer('192.0.2.3'))).status, 201);
+    assert.equal((await create(new BunServer('192.0.2.3'))).status, 429);
+  });
+});
+
 describe('default fetch export', () => {
   after(() => fetchEntry.close());
 

@@ -201,6 +201,39 @@ describe('Lambda adapter: paths, deadlines and events that are not HTTP', () => 
     assert.ok(Date.now() < deadline, 'the answer came after the invocation timeout');
   });
 
+  test('limits sessions per client by the source address AWS reports, not by headers', async () => {
+    const limited = createLambdaHandler({
+      log: false,
+      env: {},
+      sessionBurstPerAddress: 2,
+      sessionsPerMinutePerAddress: 1,
+    });
+    const create = (sourceIp: string, shape: typeof restApiEvent | typeof functionUrlEvent) => {
+      const event = shape({
+        method: 'POST',
+        path: '/sessions',
+        headers: { 'X-Forwarded-For': `203.0.113.${Math.floor(Math.random() * 250)}` },
+      }) as LambdaHttpEvent & { requestContext: Record<string, any> };
+      if ('http' in event.requestContext) event.requestContext.http.sourceIp = sourceIp;
+      else event.requestContext.identity.sourceIp = sourceIp;
+      return limited(event, lambdaContext());
+    };
+
+    try {
+      const fromOne = [];
+      for (let i = 0; i < 3; i++)
+        fromOne.push((await create('192.0.2.10', restApiEvent)).statusCode);
+      const fromOther = (await create('192.0.2.99', functionUrlEvent)).statusCode;
+      const oneAgainByUrl = (await create('192.0.2.10', functionUrlEvent)).statusCode;
+
+      assert.deepEqual(fromOne, [201, 201, 429]);
+      assert.equal(fromOther, 201);
+      assert.equal(oneAgainByUrl, 429);
+    } finally {
+      await limited.close();
+    }
+  });
+
   test('throws on an event that no HTTP front door sends', async () => {
     const scheduled = { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
 

@@ -23,7 +23,7 @@
 import { handlerFromConfig, instanceHandler, readAdapterConfig } from './environment.js';
 import type { AdapterOptions, Environment, RedisStoreSettings } from './environment.js';
 import type { SyncStore } from '../store.js';
-import { stripBasePath, withBasePathLocation } from './gateway.js';
+import { clientBindings, stripBasePath, withBasePathLocation } from './gateway.js';
 
 /** A module with a fetch method, as the runtimes above serve it. */
 export interface FetchEntry {
@@ -71,7 +71,8 @@ export function createFetchEntry(options: AdapterOptions = {}): FetchEntry {
         url.pathname = path;
         forwarded = await withUrl(request, url);
       }
-      const response = await (await syncHandler.get())(forwarded);
+      const handler = await syncHandler.get();
+      const response = await handler(forwarded, clientBindings(remoteAddress(request, bindings)));
       return withBasePathLocation(response, basePath);
     },
     close: syncHandler.close,
@@ -115,6 +116,22 @@ function runtimeEnvironment(bindings: unknown): Environment {
     }
   }
   return merged;
+}
+
+/**
+ * The address of the connection a request came in on, where the runtime tells it: Deno passes
+ * `{ remoteAddr }` with each request, Bun its server, which answers `requestIP(request)`.
+ */
+function remoteAddress(request: Request, bindings: unknown): string | undefined {
+  const info = bindings as
+    { remoteAddr?: { hostname?: unknown }; requestIP?: (request: Request) => unknown } | undefined;
+  const deno = info?.remoteAddr?.hostname;
+  if (typeof deno === 'string') return deno;
+  if (typeof info?.requestIP === 'function') {
+    const bun = info.requestIP(request) as { address?: unknown } | null;
+    if (typeof bun?.address === 'string') return bun.address;
+  }
+  return undefined;
 }
 
 /**

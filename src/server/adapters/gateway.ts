@@ -86,3 +86,13 @@ export function isTextual(contentType: string | null): boolean {
     type === 'application/xml'
   );
 }
+
+/**
+ * Bindings that tell the handler which address a request came from, in the shape the Node
+ * entry passes them (`incoming.socket.remoteAddress`), so that per-address limits apply
+ * behind a gateway too. Only addresses the host itself vouches for belong here, never one
+ * read from a header the client could have written.
+ */
+export function clientBindings(address: string | undefined): object | undefined {
+  return address ? { incoming: { socket: { remoteAddress: address } } } : undefined;
+}

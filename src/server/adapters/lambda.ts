@@ -20,6 +20,7 @@ import {
 } from './environment.js';
 import type { AdapterOptions } from './environment.js';
 import {
+  clientBindings,
   HOP_BY_HOP_HEADERS,
   isTextual,
   limitWaitToDeadline,
@@ -41,7 +42,7 @@ export interface ApiGatewayProxyEvent {
   multiValueHeaders?: Values<string[]>;
   queryStringParameters?: Values<string>;
   multiValueQueryStringParameters?: Values<string[]>;
-  requestContext?: { domainName?: string; stage?: string };
+  requestContext?: { domainName?: string; stage?: string; identity?: { sourceIp?: string } };
   body?: string | null;
   isBase64Encoded?: boolean;
 }
@@ -54,7 +55,11 @@ export interface ApiGatewayV2Event {
   rawQueryString: string;
   cookies?: string[];
   headers?: Values<string>;
-  requestContext: { domainName?: string; stage?: string; http: { method: string } };
+  requestContext: {
+    domainName?: string;
+    stage?: string;
+    http: { method: string; sourceIp?: string };
+  };
   body?: string;
   isBase64Encoded?: boolean;
 }
@@ -96,7 +101,7 @@ export function createLambdaHandler(options: AdapterOptions = {}): LambdaHttpHan
   const handle = async (event: LambdaHttpEvent, context?: LambdaContext) => {
     const remainingMs = context?.getRemainingTimeInMillis?.();
     const request = requestFromEvent(event, config.basePath, remainingMs);
-    const response = await (await syncHandler.get())(request);
+    const response = await (await syncHandler.get())(request, clientBindings(sourceIp(event)));
     return resultFromResponse(withBasePathLocation(response, config.basePath));
   };
   return Object.assign(handle, { close: syncHandler.close });
@@ -173,6 +178,13 @@ async function resultFromResponse(response: Response): Promise<LambdaHttpResult>
     body: bytes.toString(text ? 'utf8' : 'base64'),
     isBase64Encoded: !text,
   };
+}
+
+/** The client address API Gateway or the function URL saw; AWS sets it, not the client. */
+function sourceIp(event: LambdaHttpEvent): string | undefined {
+  return event.version === '2.0'
+    ? (event as ApiGatewayV2Event).requestContext.http.sourceIp
+    : (event as ApiGatewayProxyEvent).requestContext?.identity?.sourceIp;
 }
 
 function copySingleValues(headers: Headers, values: Values<string>): void {
