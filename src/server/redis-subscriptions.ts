@@ -20,6 +20,8 @@ const ignore = (): void => {};
 interface Channel {
   name: string;
   listeners: Set<SessionListener>;
+  /** `deleted` was delivered: the pub/sub message and a sweep may both report it. */
+  gone: boolean;
 }
 
 export class RedisSubscriptions {
@@ -50,7 +52,7 @@ export class RedisSubscriptions {
   add(key: string, channelName: string, listener: SessionListener): () => void {
     let channel = this.#channels.get(key);
     if (!channel) {
-      channel = { name: channelName, listeners: new Set() };
+      channel = { name: channelName, listeners: new Set(), gone: false };
       this.#channels.set(key, channel);
       this.#sessionOf.set(channelName, key);
       if (this.#subscriber.status === 'ready') this.#subscribe(channelName);
@@ -86,6 +88,12 @@ export class RedisSubscriptions {
   emit(key: string, event: SessionEvent): void {
     const channel = this.#channels.get(key);
     if (!channel) return;
+    if (event.type === 'deleted') {
+      if (channel.gone) return;
+      channel.gone = true;
+    } else if (event.type === 'change') {
+      channel.gone = false;
+    }
     for (const listener of channel.listeners) {
       try {
         listener(event);

@@ -177,6 +177,18 @@ describe('RedisStore in Redis', () => {
     );
   });
 
+  test('a deleted session is reported once, though the sweep finds it gone too', async (t) => {
+    const store = await makeStore(t, { sweepIntervalMs: 20 });
+    const created = session();
+    await store.create(created);
+    const events: SessionEvent[] = [];
+    t.after(store.subscribe(created.key, (event) => events.push(event)));
+
+    await store.delete(created.key);
+    await sleep(300);
+    assert.deepEqual(events, [{ type: 'deleted' }]);
+  });
+
   test('a session that expires in Redis ends the subscriptions to it', async (t) => {
     const store = await makeStore(t, { sessionTtlMs: 300 });
     const created = session();
