@@ -258,3 +258,21 @@ publish_peers(ARGV[1], list)
 return list
 `,
 };
+
+/**
+ * KEYS session, peers, peerExpiry; ARGV channel. The periodic sweep: like `LIVE_PEERS`, but
+ * builds the peer list only when a peer expired. Returns 1, or 0 for an unknown session.
+ */
+export const SWEEP_PEERS: RedisScript = {
+  name: 'sweepPeers',
+  numberOfKeys: 3,
+  source: `${PRESENCE_HELPERS}
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local now = now_ms()
+if sweep(KEYS[2], KEYS[3], now) then
+  settle(KEYS[2], KEYS[3], now)
+  publish_peers(ARGV[1], peer_list(KEYS[2]))
+end
+return 1
+`,
+};

@@ -213,7 +213,11 @@ export class RedisStore implements SyncStore {
   }
 
   async peers(key: string): Promise<Peer[]> {
-    return (await this.#livePeers(key)) ?? [];
+    const keys = this.#keys(key);
+    const presence = [keys.session, keys.peers, keys.peerExpiry];
+    // Expired peers are dropped on the way, and their subscribers told.
+    const list = await this.#connection.eval(scripts.LIVE_PEERS, presence, [keys.channel]);
+    return typeof list === 'string' ? (JSON.parse(list) as Peer[]) : [];
   }
 
   subscribe(key: string, listener: SessionListener): () => void {
@@ -230,17 +234,6 @@ export class RedisStore implements SyncStore {
     await this.#connection.close();
   }
 
-  /** Live peers, or undefined when the session is gone; expired peers are dropped on the way. */
-  async #livePeers(key: string): Promise<Peer[] | undefined> {
-    const keys = this.#keys(key);
-    const list = await this.#connection.eval(
-      scripts.LIVE_PEERS,
-      [keys.session, keys.peers, keys.peerExpiry],
-      [keys.channel],
-    );
-    return typeof list === 'string' ? (JSON.parse(list) as Peer[]) : undefined;
-  }
-
   /**
    * Expires the peers of the sessions streamed here, which publishes their `presence` event,
    * and tells local subscribers of sessions that expired in Redis that they are gone.
@@ -252,16 +245,21 @@ export class RedisStore implements SyncStore {
       const sessions = this.#connection.subscriptions.sessions;
       for (let start = 0; start < sessions.length; start += SWEEP_BATCH) {
         const batch = sessions.slice(start, start + SWEEP_BATCH);
-        await Promise.all(
-          batch.map(async (key) => {
-            const peers = await this.#livePeers(key).catch(() => []);
-            if (!peers) this.#connection.subscriptions.emit(key, { type: 'deleted' });
-          }),
-        );
+        await Promise.all(batch.map((key) => this.#sweepOne(key)));
       }
     } finally {
       this.#sweeping = false;
     }
+  }
+
+  async #sweepOne(key: string): Promise<void> {
+    const keys = this.#keys(key);
+    const presence = [keys.session, keys.peers, keys.peerExpiry];
+    // A failed sweep is retried on the next tick; the outage itself is reported elsewhere.
+    const exists = await this.#connection
+      .eval(scripts.SWEEP_PEERS, presence, [keys.channel])
+      .catch(() => 1);
+    if (exists === 0) this.#connection.subscriptions.emit(key, { type: 'deleted' });
   }
 
   #keys(key: string): scripts.SessionKeys {
@@ -275,23 +273,22 @@ function definedOnly<T extends object>(values: T): Partial<T> {
   ) as Partial<T>;
 }
 
+const WHOLE_NUMBER_OPTIONS = [
+  'sessionTtlMs',
+  'historyLimit',
+  'sweepIntervalMs',
+  'commandTimeoutMs',
+] as const;
+
+/** Rejects options that cannot work, and rounds counts and milliseconds up to whole ones. */
 function checkOptions(options: RedisStore['options']): void {
-  for (const name of [
-    'sessionTtlMs',
-    'historyLimit',
-    'sweepIntervalMs',
-    'commandTimeoutMs',
-  ] as const) {
+  for (const name of [...WHOLE_NUMBER_OPTIONS, 'retryAfterSeconds'] as const) {
     const value = options[name];
-    if (!Number.isInteger(value) || value <= 0) {
-      throw new TypeError(
-        `session-sync: RedisStore option ${name} must be a positive integer, got ${value}`,
-      );
+    if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
+      throw new TypeError(`session-sync: RedisStore option ${name} must be positive, got ${value}`);
     }
   }
-  if (!(options.retryAfterSeconds > 0)) {
-    throw new TypeError('session-sync: RedisStore option retryAfterSeconds must be positive');
-  }
+  for (const name of WHOLE_NUMBER_OPTIONS) options[name] = Math.ceil(options[name]);
   if (typeof options.keyPrefix !== 'string') {
     throw new TypeError('session-sync: RedisStore option keyPrefix must be a string');
   }
