@@ -16,15 +16,18 @@ export class Backoff {
   ) {}
 
   /**
-   * The next delay: uniform in [0, min(maxMs, baseMs * 2^attempt)], and never shorter than
-   * what the server asked for with `Retry-After`.
+   * The next delay: uniform in [0, cap] with cap = min(maxMs, baseMs * 2^attempt). When the
+   * server asked for a wait with `Retry-After`, the delay is that wait plus a uniform share of
+   * as long again (or of the cap, if longer): a server that tells every client "1 s" while it
+   * restarts must not see them all return in the same millisecond.
    *
    * @param retryAfterMs - the server's `Retry-After`, in milliseconds
-   * @returns milliseconds to wait
+   * @returns milliseconds to wait, never shorter than `retryAfterMs`
    */
   next(retryAfterMs = 0): number {
     const cap = Math.min(this._maxMs, this._baseMs * 2 ** this._attempt++);
-    return Math.max(retryAfterMs, Math.random() * cap);
+    if (retryAfterMs > 0) return retryAfterMs + Math.random() * Math.max(cap, retryAfterMs);
+    return Math.random() * cap;
   }
 
   /** Starts over after a success. */
