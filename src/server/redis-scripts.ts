@@ -150,7 +150,7 @@ return {1, version}
 /**
  * KEYS session, history; ARGV since.
  * Returns nil for an unknown session, {1, version, changes JSON array or nil} when the history
- * reaches back to \`since\`, else {2, version, state JSON}.
+ * reaches back to `since`, else {2, version, state JSON}.
  */
 export const CHANGES_SINCE: RedisScript = {
   name: 'changesSince',
@@ -242,8 +242,8 @@ return list
 
 /**
  * KEYS session, peers, peerExpiry; ARGV channel. Drops expired peers (telling subscribers) and
- * returns the live ones as JSON, or nil for an unknown session. Reads and periodic sweeps both
- * use it, which is how an expiry becomes a \`presence\` event without anyone writing.
+ * returns the live ones as JSON, or nil for an unknown session. With `SWEEP_PEERS` below, this
+ * is how an expiry becomes a `presence` event without anyone writing.
  */
 export const LIVE_PEERS: RedisScript = {
   name: 'livePeers',
