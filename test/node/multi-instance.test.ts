@@ -9,7 +9,7 @@ import type { Json, SessionCreated } from '../../src/protocol.js';
 import { startInstance } from './fixtures/instances.js';
 import type { Instance } from './fixtures/instances.js';
 import { REDIS_URL, removeKeys, runPrefix } from './fixtures/redis.js';
-import { EventReader, call, newSession, patch } from './server-helpers.js';
+import { EventReader, call, newSession, patch, sleep, withTimeout } from './server-helpers.js';
 
 const WRITERS = 6;
 const INCREMENTS = 12;
@@ -110,6 +110,39 @@ describe('two server instances on one Redis', { timeout: 120_000 }, () => {
 
     const expected = Array.from({ length: STREAMED_WRITES }, (_, i) => start + i + 1);
     assert.deepEqual(seen, expected);
+  });
+
+  test('a long-poll held by one instance wakes for a write made through the other', async () => {
+    const session = await newSession(a.url, { n: 0 });
+    const held = call(a.url, 'GET', `/sessions/${session.key}/changes?since=0&wait=20`);
+    await sleep(200);
+    const write = await patch(b.url, session, { n: 1 });
+    assert.equal(write.status, 200);
+
+    const answer = await withTimeout(held, 15_000);
+    assert.equal(answer.status, 200);
+    assert.deepEqual(await answer.json(), {
+      version: 1,
+      changes: [{ version: 1, patch: { n: 1 }, by: null }],
+    });
+  });
+
+  test('presence announced through one instance reaches a stream on the other', async () => {
+    const session = await newSession(a.url, {});
+    const stream = await fetch(`${a.url}/sessions/${session.key}/events`);
+    const events = new EventReader(stream.body);
+    assert.equal((await events.next())?.event, 'snapshot');
+
+    const announced = await call(b.url, 'PUT', `/sessions/${session.key}/presence/ann`, {
+      body: { name: 'Ann' },
+    });
+    assert.equal(announced.status, 200);
+    let presence = await events.next(10_000);
+    while (presence?.event === 'presence' && presence.data.peers.length === 0) {
+      presence = await events.next(10_000);
+    }
+    assert.deepEqual(presence?.data, { peers: [{ clientId: 'ann', data: { name: 'Ann' } }] });
+    await events.cancel();
   });
 
   test('a session created through one instance is readable, writable and deletable through the other', async () => {
