@@ -11,6 +11,11 @@
  * A call cut off in flight is ambiguous: Redis may have run it before the connection died. It
  * still fails as unavailable, so a 503 means "not confirmed" rather than "not applied"; a
  * client retrying with `If-Match` learns which from the 412.
+ *
+ * Known limit: a Redis that stops answering without closing its connections (paused, or
+ * behind a network partition) shows only as calls timing out after `commandTimeoutMs`;
+ * subscribers hear `unavailable` once the connection actually closes. A periodic PING on the
+ * subscriber connection would end that, at the price of one round trip per interval.
  */
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
