@@ -31,12 +31,12 @@ import { openEventStream } from './support/sse.js';
 const LONG = process.env.SYNC_LONG_TESTS === '1';
 const SIZE = LONG
   ? {
-      writers: 24,
-      writesEach: 150,
-      streamObservers: 24,
-      pollObservers: 4,
-      clients: 6,
-      clientWrites: 60,
+      writers: 12,
+      writesEach: 60,
+      streamObservers: 12,
+      pollObservers: 3,
+      clients: 4,
+      clientWrites: 30,
     }
   : {
       writers: 6,
