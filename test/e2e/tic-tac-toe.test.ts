@@ -125,9 +125,16 @@ describe('the tic-tac-toe demo in three browsers', { timeout: 240_000 }, () => {
     await playerX.click('#again');
     await waitForAgreement(everyone, BOARD, Array(9).fill(''));
     await playerX.click('[data-cell="4"]');
-    const boardBefore = ['', '', '', '', 'X', '', '', '', ''];
-    await waitForAgreement(everyone, BOARD, boardBefore);
-    for (const page of everyone) await page.evaluate(`window.stillTheSamePage = true`);
+    await waitForAgreement(everyone, BOARD, ['', '', '', '', 'X', '', '', '', '']);
+    for (const page of everyone) {
+      await page.evaluate(`(() => {
+        window.stillTheSamePage = true;
+        window.recoveries = 0;
+        document.querySelector('session-sync').addEventListener('session-sync-ready', (event) => {
+          if (event.detail.recovered) window.recoveries += 1;
+        });
+      })()`);
+    }
 
     await server.kill();
     await waitForAgreement(everyone, `${STATUS} !== 'live'`, true);
@@ -138,11 +145,39 @@ describe('the tic-tac-toe demo in three browsers', { timeout: 240_000 }, () => {
     assert.equal(recreated.status, 200);
     assert.deepEqual(recreated.body.state.cells, { 4: 'X' });
     assert.equal(recreated.body.state.round, 2);
+    const recoveries = await Promise.all(
+      [playerX, playerO].map((page) => page.evaluate(`window.recoveries`)),
+    );
+    assert.ok(
+      recoveries.some((count) => count === 1),
+      `recoveries: ${recoveries}`,
+    );
 
     await playerO.click('[data-cell="0"]');
     await waitForAgreement(everyone, BOARD, ['O', '', '', '', 'X', '', '', '', '']);
     await waitForAgreement(everyone, `window.stillTheSamePage`, true);
   });
+
+  it(
+    'keeps a move made while the server is down and shows it once the server is back',
+    {
+      // Known limit: the re-created session numbers its versions from 0 again, so a page whose
+      // stream resumes at a version the new incarnation has also reached (here 1) is told it is
+      // up to date and misses the move. Ends when a re-created session cannot reuse versions.
+      todo: 'a stream resumed across a re-created session can miss changes',
+    },
+    async () => {
+      await server.kill();
+      await waitForAgreement(everyone, `${STATUS} !== 'live'`, true);
+      await playerX.click('[data-cell="8"]');
+      await server.start();
+
+      const board = ['O', '', '', '', 'X', '', '', '', 'X'];
+      await waitForAgreement(everyone, BOARD, board, 20_000);
+      const stored = await server.readSession(key);
+      assert.deepEqual(stored.body.state.cells, { 0: 'O', 4: 'X', 8: 'X' });
+    },
+  );
 });
 
 async function setName(page: Page, name: string): Promise<void> {
