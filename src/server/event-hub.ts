@@ -4,7 +4,8 @@
  * Per session, one store subscription (a channel) feeds every stream of that session open on
  * this instance. Each event is formatted and encoded once and the same bytes are enqueued to
  * every stream: the fan-out loop allocates nothing per stream, which matters when one write
- * reaches hundreds of readers. One timer sends the heartbeat to all streams.
+ * reaches hundreds of readers. On Node the bytes go straight to each response (see
+ * `stream-sinks.ts`). One timer sends the heartbeat to all streams.
  *
  * Stores deliver events at most once and, across instances, maybe late: the channel tracks
  * the last version it sent and repairs any gap from `changesSince`, so every stream sees each
@@ -15,6 +16,8 @@
 import type { Change, Json, Peer, SnapshotEventData } from '../protocol.js';
 import type { Logger } from './log.js';
 import type { SessionEvent, SyncStore } from './store.js';
+import { NodeResponseSink, WebStreamSink } from './stream-sinks.js';
+import type { NodeResponse, StreamSink } from './stream-sinks.js';
 
 const encoder = new TextEncoder();
 const HEARTBEAT = encoder.encode(': heartbeat\n\n');
@@ -30,15 +33,9 @@ function snapshotEvent(version: number, state: Json, peers: Peer[]): Uint8Array 
   return encodeEvent('snapshot', data, version);
 }
 
-interface Stream {
-  controller: ReadableStreamDefaultController<Uint8Array>;
-  /** Versions up to this one reached the stream already (snapshot or catch-up). */
-  floor: number;
-}
-
 /** All streams of one session on this instance, fed by one store subscription. */
 class Channel {
-  readonly streams = new Set<Stream>();
+  readonly streams = new Set<StreamSink>();
   /** Last version sent to the streams; -1 until the channel has read the session. */
   version = -1;
   /** Opens waiting in the queue; the channel stays while any is pending. */
@@ -66,11 +63,12 @@ class Channel {
 
   /** Sends bytes to every stream that has not seen `version` yet. The hot path. */
   broadcast(bytes: Uint8Array, version = Infinity): void {
-    const limit = this.hub.streamBufferMaxBytes;
+    // Measured before this event, so one event larger than the limit does not cut everyone.
+    const limit = this.hub.streamBufferMaxBytes + bytes.byteLength;
     for (const stream of this.streams) {
       if (version <= stream.floor) continue;
-      stream.controller.enqueue(bytes);
-      if (stream.controller.desiredSize! < -limit) this.#cut(stream);
+      stream.write(bytes);
+      if (stream.buffered() > limit) this.#cut(stream);
     }
   }
 
@@ -79,25 +77,19 @@ class Channel {
     if (this.ended) return;
     this.ended = true;
     this.#unsubscribe();
-    for (const stream of this.streams) {
-      try {
-        stream.controller.close();
-      } catch {
-        // Already closed by its reader.
-      }
-    }
+    for (const stream of this.streams) stream.end();
     this.streams.clear();
     this.hub.forget(this);
   }
 
-  detach(stream: Stream): void {
+  detach(stream: StreamSink): void {
     this.streams.delete(stream);
     if (this.streams.size === 0 && this.pendingOpens === 0) this.end();
   }
 
-  #cut(stream: Stream): void {
+  #cut(stream: StreamSink): void {
     this.streams.delete(stream);
-    stream.controller.error(new Error('The reader fell too far behind; it may resume.'));
+    stream.cut();
   }
 
   #onEvent(event: SessionEvent): void {
@@ -149,7 +141,7 @@ class Channel {
     const peers = await this.hub.store.peers(this.key);
     const bytes = snapshotEvent(outcome.version, outcome.state, peers);
     for (const stream of this.streams) {
-      stream.controller.enqueue(bytes);
+      stream.write(bytes);
       stream.floor = outcome.version;
     }
     this.version = outcome.version;
@@ -176,31 +168,89 @@ export class EventHub {
   }
 
   /**
-   * Opens a stream of a session's events.
+   * Opens a stream of a session's events as a web stream, for any fetch-style host.
    *
    * @param since - the last version the client holds (from `Last-Event-ID` or `?since=`): it
    *   gets exactly the changes after it, or a snapshot when the history no longer reaches back
-   * @returns the stream's body, or undefined when the session does not exist
+   * @returns the response body, or undefined when the session does not exist
    */
   async open(key: string, since?: number): Promise<ReadableStream<Uint8Array> | undefined> {
+    let body: ReadableStream<Uint8Array> | undefined;
+    const attached = await this.#attach(key, since, (channel, chunks, floor) => {
+      let sink!: WebStreamSink;
+      body = new ReadableStream<Uint8Array>(
+        {
+          start: (controller) => {
+            sink = new WebStreamSink(controller, floor);
+            for (const chunk of chunks) controller.enqueue(chunk);
+          },
+          cancel: () => channel.detach(sink),
+        },
+        { highWaterMark: 0, size: (chunk) => chunk.byteLength },
+      );
+      return sink;
+    });
+    return attached ? body : undefined;
+  }
+
+  /**
+   * Opens a stream of a session's events written straight to a Node response: the head, the
+   * catch-up, then every event as it comes.
+   *
+   * @returns false when the session does not exist (nothing was written then)
+   */
+  openNode(
+    key: string,
+    since: number | undefined,
+    response: NodeResponse,
+    headers: Record<string, string>,
+  ): Promise<boolean> {
+    return this.#attach(key, since, (channel, chunks, floor) => {
+      if (response.destroyed) return undefined;
+      response.writeHead(200, headers);
+      for (const chunk of chunks) response.write(chunk);
+      const sink = new NodeResponseSink(response, floor);
+      response.once('close', () => channel.detach(sink));
+      return sink;
+    });
+  }
+
+  /**
+   * Works out what a new stream must be sent first, then connects it, in the channel's queue
+   * so that no event is sent between the catch-up and the stream's joining.
+   */
+  async #attach(
+    key: string,
+    since: number | undefined,
+    connect: (channel: Channel, chunks: Uint8Array[], floor: number) => StreamSink | undefined,
+  ): Promise<boolean> {
     let channel = this.#channels.get(key);
     if (!channel) {
       channel = new Channel(key, this);
       this.#channels.set(key, channel);
     }
-    channel.pendingOpens++;
+    const joined = channel;
+    joined.pendingOpens++;
     try {
-      const body = await channel.run(() => this.#attach(channel, since));
-      if (body === 'retry') return this.open(key, since);
-      return body;
+      const outcome = await joined.run(async () => {
+        if (joined.ended) return 'retry' as const;
+        const start = await this.#catchUp(joined, since);
+        if (!start) return false;
+        const sink = connect(joined, start.chunks, start.floor);
+        if (sink) joined.streams.add(sink);
+        return true;
+      });
+      if (outcome === 'retry') return this.#attach(key, since, connect);
+      if (outcome) this.#startHeartbeat();
+      return outcome;
     } finally {
-      channel.pendingOpens--;
-      if (channel.streams.size === 0 && channel.pendingOpens === 0) channel.end();
+      joined.pendingOpens--;
+      if (joined.streams.size === 0 && joined.pendingOpens === 0) joined.end();
     }
   }
 
-  async #attach(channel: Channel, since: number | undefined) {
-    if (channel.ended) return 'retry' as const;
+  /** The events a new stream starts with, and the version they bring it to. */
+  async #catchUp(channel: Channel, since: number | undefined) {
     const { store } = this;
     if (channel.version < 0) {
       const session = await store.get(channel.key);
@@ -209,34 +259,18 @@ export class EventHub {
     }
 
     const chunks: Uint8Array[] = [];
-    let floor: number;
     const outcome = since === undefined ? undefined : await store.changesSince(channel.key, since);
     if (outcome?.kind === 'changes') {
-      for (const change of outcome.changes)
+      for (const change of outcome.changes) {
         chunks.push(encodeEvent('change', change, change.version));
+      }
       chunks.push(encodeEvent('presence', { peers: await store.peers(channel.key) }));
-      floor = outcome.version;
-    } else {
-      const session = outcome ?? (await store.get(channel.key));
-      if (!session) return undefined;
-      chunks.push(snapshotEvent(session.version, session.state, await store.peers(channel.key)));
-      floor = session.version;
+      return { chunks, floor: outcome.version };
     }
-
-    let stream: Stream;
-    const body = new ReadableStream<Uint8Array>(
-      {
-        start: (controller) => {
-          stream = { controller, floor };
-          for (const chunk of chunks) controller.enqueue(chunk);
-          channel.streams.add(stream);
-        },
-        cancel: () => channel.detach(stream),
-      },
-      { highWaterMark: 0, size: (chunk) => chunk.byteLength },
-    );
-    this.#startHeartbeat();
-    return body;
+    const session = outcome ?? (await store.get(channel.key));
+    if (!session) return undefined;
+    chunks.push(snapshotEvent(session.version, session.state, await store.peers(channel.key)));
+    return { chunks, floor: session.version };
   }
 
   /** Called by a channel that ended. */

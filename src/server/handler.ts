@@ -19,6 +19,7 @@ import { resolveOptions } from './options.js';
 import type { SyncHandlerOptions } from './options.js';
 import { HttpProblem, problemResponse, toHttpProblem } from './problems.js';
 import { registerSessionRoutes } from './session-routes.js';
+import { ALREADY_SENT_HEADER } from './stream-sinks.js';
 import type { SyncStore } from './store.js';
 
 /** A fetch-style handler with its store, and a way to end its streams and timers. */
@@ -128,7 +129,11 @@ export function createSyncHandler(options: Partial<SyncHandlerOptions> = {}): Sy
       response = await app.fetch(request, env);
     }
 
-    applyCors(response.headers, request, resolved.allowOrigin);
+    // A stream written straight to a Node response carried its CORS headers itself, and its
+    // marker response is shared: leave it untouched.
+    if (!response.headers.has(ALREADY_SENT_HEADER)) {
+      applyCors(response.headers, request, resolved.allowOrigin);
+    }
     logger.request(request.method, route?.name ?? 'unmatched', response.status, startedAt);
     return response;
   };

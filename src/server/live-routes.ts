@@ -7,9 +7,11 @@ import { CLIENT_ID_PATTERN, versionTag } from '../protocol.js';
 import type { ChangesResponse, PresenceEventData, ResetResponse } from '../protocol.js';
 import { hasMediaType, readJsonBody } from './body.js';
 import { checkKey, jsonResponse, sessionNotFound } from './context.js';
+import { applyCors } from './cors.js';
 import type { RouteContext } from './context.js';
 import { HttpProblem } from './problems.js';
 import type { ChangesOutcome } from './store.js';
+import { directStreamOf } from './stream-sinks.js';
 
 const VERSION_PATTERN = /^\d{1,15}$/;
 const SECONDS_PATTERN = /^\d{1,6}(\.\d{1,3})?$/;
@@ -123,6 +125,16 @@ export function registerLiveRoutes(app: Hono, context: RouteContext): void {
         : c.req.query('since') === undefined
           ? undefined
           : sinceParam(c.req.query('since'));
+
+    const direct = directStreamOf(c.env);
+    if (direct) {
+      const headers = new Headers(SSE_HEADERS);
+      applyCors(headers, c.req.raw, options.allowOrigin);
+      const opened = await hub.openNode(key, since, direct.response, Object.fromEntries(headers));
+      if (!opened) throw sessionNotFound();
+      if (context.closing.aborted) direct.response.end();
+      return direct.alreadySent;
+    }
 
     const body = await hub.open(key, since);
     if (!body) throw sessionNotFound();

@@ -2,6 +2,7 @@
  * The sync handler as a Node HTTP server.
  */
 import { createAdaptorServer } from '@hono/node-server';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSyncHandler } from './handler.js';
@@ -9,6 +10,7 @@ import type { SyncHandler } from './handler.js';
 import { Logger } from './log.js';
 import { DEFAULT_OPTIONS } from './options.js';
 import type { ServerOptions } from './options.js';
+import { ALREADY_SENT } from './stream-sinks.js';
 
 /** A listening server. */
 export interface RunningServer {
@@ -22,6 +24,19 @@ export interface RunningServer {
 
 /** Node's default is 30 s, which would let a slow sender outstay its time limit by as much. */
 const CONNECTIONS_CHECK_INTERVAL_MS = 1_000;
+
+/**
+ * The binding that lets event streams write straight to the socket (see `stream-sinks.ts`).
+ * The marker must be a plain platform `Response`: one made after `@hono/node-server` replaced
+ * the global `Response` (it does so when a listener is created) carries a cached body the
+ * adapter would write out, so the streams then keep to the web stream path.
+ */
+function directStreamBinding(): { [ALREADY_SENT]: Response } | undefined {
+  const marker = RESPONSE_ALREADY_SENT;
+  const cached = Object.getOwnPropertySymbols(marker).some((key) => key.description === 'cache');
+  if (cached) return undefined;
+  return { [ALREADY_SENT]: marker };
+}
 
 function urlHost(host: string): string {
   if (host === '0.0.0.0' || host === '::' || host === '') return 'localhost';
@@ -48,9 +63,12 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
     ...handlerOptions
   } = options;
   const handler = createSyncHandler(handlerOptions);
+  const directStreams = directStreamBinding();
   const logger = new Logger(handlerOptions.log);
   const server = createAdaptorServer({
-    fetch: handler,
+    fetch: directStreams
+      ? (request, env) => handler(request, { ...env, ...directStreams })
+      : handler,
     // Slow senders are cut off: Node answers 408 and closes when the headers or the whole
     // request take longer than these. It checks every CONNECTIONS_CHECK_INTERVAL_MS, so a
     // slow sender holds its connection at most that much longer.

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { describe, test } from 'node:test';
 import type { TestContext } from 'node:test';
@@ -145,6 +146,50 @@ describe('the server over a real socket', () => {
     await patch(server.url, session, { hello: 'all' });
     const received = await Promise.all(streams.map((stream) => stream.events.next()));
     assert.ok(received.every((event) => event?.id === '1' && event.data.patch.hello === 'all'));
+  });
+
+  test('an event stream over the network carries the CORS headers', async (t) => {
+    const server = await listen(t);
+    const session = await newSession(server.url);
+    const controller = new AbortController();
+    t.after(() => controller.abort());
+    const response = await fetch(`${server.url}/sessions/${session.key}/events`, {
+      headers: { Origin: 'https://page.example' },
+      signal: controller.signal,
+    });
+
+    assert.equal(response.headers.get('Access-Control-Allow-Origin'), '*');
+    assert.match(response.headers.get('Content-Type') ?? '', /^text\/event-stream/);
+    assert.equal((await new EventReader(response.body).next())?.event, 'snapshot');
+  });
+
+  test('a reader that stops reading is cut off, and the other readers go on', async (t) => {
+    const server = await listen(t, { streamBufferMaxBytes: 256 * 1024 });
+    const session = await newSession(server.url, {});
+    const { port } = new URL(server.url);
+    const stalled = connect(Number(port), '127.0.0.1');
+    t.after(() => stalled.destroy());
+    const closed = new Promise<void>((resolve) => stalled.once('close', () => resolve()));
+    stalled.on('error', () => undefined);
+    stalled.write(`GET /sessions/${session.key}/events HTTP/1.1\r\nHost: test\r\n\r\n`);
+    await new Promise((resolve) => stalled.once('data', resolve));
+    stalled.pause();
+    const reading = await openEvents(`${server.url}/sessions/${session.key}/events`);
+    t.after(() => reading.drop());
+    await reading.events.next();
+
+    const text = 'x'.repeat(100 * 1024);
+    let received = 0;
+    const writes = 150;
+    for (let n = 1; n <= writes; n++) {
+      assert.equal((await patch(server.url, session, { text, n })).status, 200);
+      received += (await reading.events.next())?.data.patch.n === n ? 1 : 0;
+    }
+    stalled.resume();
+    stalled.on('data', () => undefined);
+
+    await withTimeout(closed, 10_000);
+    assert.equal(received, writes);
   });
 
   test('a long-poll over the network wakes on a write', async (t) => {
