@@ -147,7 +147,11 @@ async function timedFetch(
   return { status: response.status, ms: performance.now() - startedAt, headers: response.headers };
 }
 
-function patchCase(name: string, body: string | Uint8Array, expect: number): HostileCase {
+function patchCase(
+  name: string,
+  body: string | Uint8Array<ArrayBuffer>,
+  expect: number,
+): HostileCase {
   return {
     name,
     expect,
@@ -184,12 +188,12 @@ const HOSTILE_CASES: HostileCase[] = [
   patchCase('an empty body', '', 400),
   patchCase(
     'invalid UTF-8: an encoded lone surrogate',
-    Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xed, 0xa0, 0x80, 0x22, 0x7d]),
+    new Uint8Array([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xed, 0xa0, 0x80, 0x22, 0x7d]),
     400,
   ),
   patchCase(
     'invalid UTF-8: a stray continuation byte',
-    Buffer.from([0x7b, 0x22, 0x80, 0x22, 0x3a, 0x31, 0x7d]),
+    new Uint8Array([0x7b, 0x22, 0x80, 0x22, 0x3a, 0x31, 0x7d]),
     400,
   ),
   patchCase('a number beyond the range of a double', '{"n":1e999}', 400),

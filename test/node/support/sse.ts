@@ -44,9 +44,12 @@ async function readEvents(
 ): Promise<void> {
   const decoder = new TextDecoder();
   let buffer = '';
+  const reader = body.getReader();
   try {
-    for await (const chunk of body) {
-      buffer += decoder.decode(chunk, { stream: true });
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
       let boundary: number;
       while ((boundary = buffer.indexOf('\n\n')) >= 0) {
         const block = buffer.slice(0, boundary);
