@@ -15,8 +15,13 @@ export interface RouteContext {
   store: SyncStore;
   hub: EventHub;
   logger: Logger;
-  /** Aborted when the handler closes: held requests answer at once. */
+  /** Aborted when the handler closes. */
   closing: AbortSignal;
+  /**
+   * Wake-ups of held long-polls, called when the handler closes so they answer at once. A set
+   * rather than listeners on `closing`: hundreds of waiters are normal, not a leak.
+   */
+  heldRequests: Set<() => void>;
 }
 
 /** The 404 for unknown and malformed keys alike, so a probe cannot tell them apart. */

@@ -95,7 +95,14 @@ export function createSyncHandler(options: Partial<SyncHandlerOptions> = {}): Sy
   const logger = new Logger(resolved.log);
   const hub = new EventHub(store, logger, resolved.heartbeatMs, resolved.streamBufferMaxBytes);
   const closing = new AbortController();
-  const context: RouteContext = { options: resolved, store, hub, logger, closing: closing.signal };
+  const context: RouteContext = {
+    options: resolved,
+    store,
+    hub,
+    logger,
+    closing: closing.signal,
+    heldRequests: new Set(),
+  };
 
   const app = new Hono();
   app.use(limitsMiddleware(new AbuseLimits(resolved)));
@@ -144,6 +151,7 @@ export function createSyncHandler(options: Partial<SyncHandlerOptions> = {}): Sy
     close(): Promise<void> {
       closed ??= (async () => {
         closing.abort();
+        for (const wake of context.heldRequests) wake();
         hub.close();
         await store.close();
       })();

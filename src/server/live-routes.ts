@@ -67,7 +67,7 @@ async function longPoll(
   });
   const timer = setTimeout(wake, waitMs);
   signal.addEventListener('abort', wake);
-  context.closing.addEventListener('abort', wake);
+  context.heldRequests.add(wake);
   try {
     const first = await context.store.changesSince(key, since);
     if (hasNews(first)) return first;
@@ -78,7 +78,7 @@ async function longPoll(
     unsubscribe();
     clearTimeout(timer);
     signal.removeEventListener('abort', wake);
-    context.closing.removeEventListener('abort', wake);
+    context.heldRequests.delete(wake);
   }
 }
 

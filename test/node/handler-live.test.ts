@@ -80,6 +80,20 @@ describe('changes, events and presence, in process', () => {
     assert.equal(response.status, 304);
   });
 
+  test('closing the handler answers held long-polls at once with 503', async (t) => {
+    const handler = testHandler(t);
+    const session = await newSession(handler);
+    const held = Array.from({ length: 20 }, () =>
+      call(handler, 'GET', `/sessions/${session.key}/changes?since=0&wait=20`),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await handler.close();
+    const responses = await withTimeout(Promise.all(held), 5000);
+
+    assert.deepEqual(new Set(responses.map((response) => response.status)), new Set([503]));
+    assert.equal(responses[0]!.headers.get('Retry-After'), '1');
+  });
+
   test('an event stream starts with a snapshot and then carries each change', async (t) => {
     const handler = testHandler(t);
     const session = await newSession(handler, { a: 1 });
