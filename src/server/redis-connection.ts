@@ -12,10 +12,10 @@
  * still fails as unavailable, so a 503 means "not confirmed" rather than "not applied"; a
  * client retrying with `If-Match` learns which from the 412.
  *
- * Known limit: a Redis that stops answering without closing its connections (paused, or
- * behind a network partition) shows only as calls timing out after `commandTimeoutMs`;
- * subscribers hear `unavailable` once the connection actually closes. A periodic PING on the
- * subscriber connection would end that, at the price of one round trip per interval.
+ * A Redis that stops answering without closing its connections (paused, or behind a network
+ * partition) would show only as calls timing out. `checkHealth`, called periodically, pings the
+ * subscriber connection and re-opens both connections when the ping times out, which turns a
+ * stall into an outage like any other: fast 503s, `unavailable`, and `resync` when it ends.
  */
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -57,6 +57,7 @@ export class RedisConnection {
   #startupOver = false;
   #generation = 0;
   #closed = false;
+  #checking = false;
 
   constructor(options: ConnectionOptions) {
     const settings = {
@@ -144,6 +145,21 @@ export class RedisConnection {
       return await run(this.#redis);
     } catch (error) {
       throw this.#storeError(error);
+    }
+  }
+
+  /** Pings the subscriber connection; when it does not answer in time, reconnects. */
+  async checkHealth(): Promise<void> {
+    if (this.#closed || this.#checking || this.#subscriber.status !== 'ready') return;
+    this.#checking = true;
+    try {
+      await this.#subscriber.ping();
+    } catch {
+      if (this.#closed) return;
+      this.#subscriber.disconnect(true);
+      if (this.#ownsClient && this.#redis.status === 'ready') this.#redis.disconnect(true);
+    } finally {
+      this.#checking = false;
     }
   }
 

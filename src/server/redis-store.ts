@@ -10,8 +10,9 @@
  */
 import type { Redis } from 'ioredis';
 import type { Json, Peer } from '../protocol.js';
-import { DEFAULT_OPTIONS } from './options.js';
 import { RedisConnection } from './redis-connection.js';
+import { resolveRedisStoreOptions } from './redis-options.js';
+import type { RedisStoreOptions, ResolvedRedisStoreOptions } from './redis-options.js';
 import * as scripts from './redis-scripts.js';
 import { StoreUnavailableError } from './store.js';
 import type {
@@ -23,41 +24,8 @@ import type {
   WriteOutcome,
 } from './store.js';
 
-export interface RedisStoreOptions {
-  /** `redis://[user:password@]host:port[/db]`, or `rediss://` for TLS. Unused with `redis`. */
-  url: string;
-  /**
-   * An ioredis client to use instead of `url` (Sentinel, custom TLS); `close()` leaves it open.
-   * Create it with `enableOfflineQueue: false`, `maxRetriesPerRequest: 0` and
-   * `autoResendUnfulfilledCommands: false`, or a call may wait for Redis instead of failing,
-   * and a write cut off by a disconnect may be sent again.
-   */
-  redis: Redis;
-  /** Put before every key and channel name, so several deployments can share one Redis. */
-  keyPrefix: string;
-  /** A session nobody wrote to (or announced presence in) for this long expires. */
-  sessionTtlMs: number;
-  /** Changes kept per session for catch-up; older readers get a snapshot instead. */
-  historyLimit: number;
-  /** How often the sessions streamed from this instance are checked for expired peers. */
-  sweepIntervalMs: number;
-  /** A Redis call unanswered for this long fails as unavailable. */
-  commandTimeoutMs: number;
-  /** The `Retry-After` given to clients while Redis is unavailable. */
-  retryAfterSeconds: number;
-  /** Receives connection errors (each failed reconnect, for one); by default they are dropped. */
-  onError: (error: Error) => void;
-}
-
-/** The defaults of every option but `url` and `redis`. */
-export const REDIS_STORE_DEFAULTS = Object.freeze({
-  keyPrefix: 'session-sync:',
-  sessionTtlMs: DEFAULT_OPTIONS.sessionTtlMs,
-  historyLimit: DEFAULT_OPTIONS.historyLimit,
-  sweepIntervalMs: DEFAULT_OPTIONS.sweepIntervalMs,
-  commandTimeoutMs: 5000,
-  retryAfterSeconds: 1,
-});
+export { REDIS_STORE_DEFAULTS } from './redis-options.js';
+export type { RedisStoreOptions } from './redis-options.js';
 
 /** Sessions swept per batch of concurrent calls. */
 const SWEEP_BATCH = 200;
@@ -74,7 +42,7 @@ const SWEEP_BATCH = 200;
  * const server = await startServer({ store });
  */
 export class RedisStore implements SyncStore {
-  readonly options: Omit<RedisStoreOptions, 'url' | 'redis' | 'onError'>;
+  readonly options: ResolvedRedisStoreOptions;
   readonly #connection: RedisConnection;
   readonly #sweepTimer: ReturnType<typeof setInterval>;
   #sweeping = false;
@@ -82,8 +50,7 @@ export class RedisStore implements SyncStore {
   /** @param options - `url` or `redis`, and any option to change from its default */
   constructor(options: Partial<RedisStoreOptions> & ({ url: string } | { redis: Redis })) {
     const { url, redis, onError, ...rest } = options as Partial<RedisStoreOptions>;
-    this.options = { ...REDIS_STORE_DEFAULTS, ...definedOnly(rest) };
-    checkOptions(this.options);
+    this.options = resolveRedisStoreOptions(rest);
     this.#connection = new RedisConnection({
       url,
       redis,
@@ -92,7 +59,10 @@ export class RedisStore implements SyncStore {
       onError: onError ?? (() => {}),
     });
 
-    this.#sweepTimer = setInterval(() => void this.#sweep(), this.options.sweepIntervalMs);
+    this.#sweepTimer = setInterval(() => {
+      void this.#connection.checkHealth();
+      void this.#sweep();
+    }, this.options.sweepIntervalMs);
     (this.#sweepTimer as { unref?: () => void }).unref?.();
   }
 
@@ -264,32 +234,5 @@ export class RedisStore implements SyncStore {
 
   #keys(key: string): scripts.SessionKeys {
     return scripts.sessionKeys(this.options.keyPrefix, key);
-  }
-}
-
-function definedOnly<T extends object>(values: T): Partial<T> {
-  return Object.fromEntries(
-    Object.entries(values).filter(([, v]) => v !== undefined),
-  ) as Partial<T>;
-}
-
-const WHOLE_NUMBER_OPTIONS = [
-  'sessionTtlMs',
-  'historyLimit',
-  'sweepIntervalMs',
-  'commandTimeoutMs',
-] as const;
-
-/** Rejects options that cannot work, and rounds counts and milliseconds up to whole ones. */
-function checkOptions(options: RedisStore['options']): void {
-  for (const name of [...WHOLE_NUMBER_OPTIONS, 'retryAfterSeconds'] as const) {
-    const value = options[name];
-    if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
-      throw new TypeError(`session-sync: RedisStore option ${name} must be positive, got ${value}`);
-    }
-  }
-  for (const name of WHOLE_NUMBER_OPTIONS) options[name] = Math.ceil(options[name]);
-  if (typeof options.keyPrefix !== 'string') {
-    throw new TypeError('session-sync: RedisStore option keyPrefix must be a string');
   }
 }

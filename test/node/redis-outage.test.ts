@@ -89,6 +89,34 @@ describe('RedisStore through a Redis restart', { timeout: 60_000 }, () => {
   });
 });
 
+describe('RedisStore on a Redis that stalls', { timeout: 60_000 }, () => {
+  let redis: PrivateRedis;
+  before(async () => {
+    redis = await startPrivateRedis({ persistent: false });
+  });
+  after(() => redis?.remove());
+
+  test('a stall reads as an outage: unavailable, fast failures, then resync', async (t) => {
+    const store = new RedisStore({ url: redis.url, commandTimeoutMs: 300, sweepIntervalMs: 100 });
+    t.after(() => store.close());
+    await store.ready();
+    const created = session();
+    await store.create(created);
+    const events: SessionEvent['type'][] = [];
+    t.after(store.subscribe(created.key, (event) => events.push(event.type)));
+
+    redis.pause();
+    t.after(() => redis.resume());
+    await eventually(() => events.includes('unavailable'), 10_000);
+    const during = await rejectionTime(store.get(created.key));
+    assert.ok(during < 1000, `a call during the stall took ${during} ms`);
+
+    redis.resume();
+    await eventually(() => events.includes('resync'), 20_000);
+    assert.equal((await store.get(created.key))?.version, 0);
+  });
+});
+
 describe('RedisStore on a full Redis', { timeout: 60_000 }, () => {
   let redis: PrivateRedis;
   before(async () => {
