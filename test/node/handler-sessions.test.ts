@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { PROBLEM_TYPE, PROBLEM_TYPE_PREFIX } from '../../src/protocol.js';
+import { createSyncHandler } from '../../src/server/index.js';
 import { call, newSession, patch, testHandler, writer } from './server-helpers.js';
 
 describe('session routes, in process', () => {
@@ -183,6 +184,22 @@ describe('session routes, in process', () => {
     assert.equal(response.headers.get('Allow'), 'POST, OPTIONS');
     const problem = await response.json();
     assert.equal(problem.type, `${PROBLEM_TYPE_PREFIX}method-not-allowed`);
+  });
+
+  test('HEAD on a session answers its ETag without a body', async (t) => {
+    const handler = testHandler(t);
+    const session = await newSession(handler);
+    const response = await call(handler, 'HEAD', `/sessions/${session.key}`);
+
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('ETag'), '"0"');
+    assert.equal(await response.text(), '');
+  });
+
+  test('an option that cannot work is refused when the handler is created', () => {
+    assert.throws(() => createSyncHandler({ sessionTtlMs: -1 }), /sessionTtlMs/);
+    assert.throws(() => createSyncHandler({ maxDepth: Number.NaN }), /maxDepth/);
+    assert.throws(() => createSyncHandler({ allowOrigin: 5 as unknown as string }), /allowOrigin/);
   });
 
   test('GET /healthz answers 200', async (t) => {
