@@ -3,7 +3,7 @@
  */
 export { createSyncHandler } from './handler.js';
 export type { SyncHandler } from './handler.js';
-export { startServer } from './node.js';
+export { createNodeListener, startServer } from './node.js';
 export type { RunningServer } from './node.js';
 export { MemoryStore } from './memory-store.js';
 export type { MemoryStoreOptions } from './memory-store.js';

@@ -1,9 +1,9 @@
 /**
  * The sync handler as a Node HTTP server.
  */
-import { createAdaptorServer } from '@hono/node-server';
+import { createAdaptorServer, getRequestListener } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSyncHandler } from './handler.js';
 import type { SyncHandler } from './handler.js';
@@ -38,6 +38,29 @@ function directStreamBinding(): { [ALREADY_SENT]: Response } | undefined {
   return { [ALREADY_SENT]: marker };
 }
 
+/** The fetch callback for `@hono/node-server`, with the direct stream binding when possible. */
+function nodeFetch(handler: SyncHandler) {
+  const directStreams = directStreamBinding();
+  if (!directStreams) return handler;
+  return (request: Request, env: object) => handler(request, { ...env, ...directStreams });
+}
+
+/**
+ * Turns the handler into a `node:http` request listener, for mounting it in a Node server of
+ * your own. Event streams then write straight to each response, as under `startServer`.
+ *
+ * @param handler - from `createSyncHandler`
+ * @returns a `(request, response)` listener for `http.createServer` or a route of your server
+ * @example
+ * const listener = createNodeListener(createSyncHandler());
+ * http.createServer((req, res) => (req.url?.startsWith('/sessions') ? listener(req, res) : app(req, res)));
+ */
+export function createNodeListener(
+  handler: SyncHandler,
+): (request: IncomingMessage, response: ServerResponse) => Promise<void> {
+  return getRequestListener(nodeFetch(handler));
+}
+
 function urlHost(host: string): string {
   if (host === '0.0.0.0' || host === '::' || host === '') return 'localhost';
   return host.includes(':') ? `[${host}]` : host;
@@ -63,12 +86,9 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
     ...handlerOptions
   } = options;
   const handler = createSyncHandler(handlerOptions);
-  const directStreams = directStreamBinding();
   const logger = new Logger(handlerOptions.log);
   const server = createAdaptorServer({
-    fetch: directStreams
-      ? (request, env) => handler(request, { ...env, ...directStreams })
-      : handler,
+    fetch: nodeFetch(handler),
     // Slow senders are cut off: Node answers 408 and closes when the headers or the whole
     // request take longer than these. It checks every CONNECTIONS_CHECK_INTERVAL_MS, so a
     // slow sender holds its connection at most that much longer.

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { request as httpRequest } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { describe, test } from 'node:test';
 import type { TestContext } from 'node:test';
-import { startServer } from '../../src/server/index.js';
+import { createNodeListener, createSyncHandler, startServer } from '../../src/server/index.js';
 import type { ServerOptions } from '../../src/server/index.js';
 import { EventReader, call, newSession, patch, withTimeout } from './server-helpers.js';
 
@@ -296,6 +297,32 @@ async function startCommand(t: TestContext, args: string[]) {
   );
   return { child, exited, url };
 }
+
+describe('the handler mounted in a Node server of your own', () => {
+  test('createNodeListener serves the contract, streams included, beside other routes', async (t) => {
+    const handler = createSyncHandler({ log: false });
+    const listener = createNodeListener(handler);
+    const server = createServer((request, response) => {
+      if (request.url?.startsWith('/sessions')) return void listener(request, response);
+      response.end('the rest of the app');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.after(async () => {
+      await handler.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    });
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+    assert.equal(await (await fetch(`${url}/`)).text(), 'the rest of the app');
+    const session = await newSession(url, { mounted: true });
+    const stream = await openEvents(`${url}/sessions/${session.key}/events`);
+    t.after(() => stream.drop());
+    assert.equal((await stream.events.next())?.event, 'snapshot');
+    await patch(url, session, { more: 1 });
+    assert.deepEqual((await stream.events.next())?.data.patch, { more: 1 });
+  });
+});
 
 describe('the session-sync-server command', () => {
   test('it prints its url, serves, and on SIGTERM ends open streams and exits 0', async (t) => {
