@@ -9,7 +9,8 @@ import { PROBLEM_TYPE, PROBLEM_TYPE_PREFIX } from '../protocol.js';
 import type { ErrorCode, Problem } from '../protocol.js';
 import { StoreFullError, StoreUnavailableError } from './store.js';
 
-const TITLES: Record<ErrorCode, string> = {
+/** The title of each problem, by code; every code appears once. */
+export const PROBLEM_TITLES: Readonly<Record<ErrorCode, string>> = {
   'bad-request': 'Bad request',
   unauthorized: 'Write token required',
   forbidden: 'Write token does not match',
@@ -49,14 +50,14 @@ export class HttpProblem extends Error {
     readonly detail?: string,
     readonly extras: ProblemExtras = {},
   ) {
-    super(detail ?? TITLES[code]);
+    super(detail ?? PROBLEM_TITLES[code]);
   }
 
   /** The problem document this error answers with. */
   toJSON(): Problem {
     const problem: Problem = {
       type: PROBLEM_TYPE_PREFIX + this.code,
-      title: TITLES[this.code],
+      title: PROBLEM_TITLES[this.code],
       status: this.status,
       code: this.code,
     };
