@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { DEFAULT_OPTIONS } from '../../src/server/index.js';
+import { PROBLEM_TITLES } from '../../src/server/problems.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
@@ -61,6 +62,20 @@ describe('the README server section', () => {
       'host',
     ];
     for (const name of documented) assert.ok(rows.has(name), `${name} is in the table`);
+  });
+
+  test('the server error table lists every code the server answers with', () => {
+    const errors = readme.slice(
+      readme.indexOf('### From the server'),
+      readme.indexOf('## The server'),
+    );
+    const listed = new Set(
+      [...errors.matchAll(/^\| (\d{3}) \| `([a-z-]+)` \|/gm)].map((m) => m[2]),
+    );
+    const clientOnly = new Set(['network']);
+    for (const code of Object.keys(PROBLEM_TITLES)) {
+      if (!clientOnly.has(code)) assert.ok(listed.has(code), `${code} is in the table`);
+    }
   });
 
   test('every route of the contract has a curl example', () => {
