@@ -670,6 +670,26 @@ describe('the running server under a flood', () => {
     assert.ok(flood.every((status) => status === 200 || status === 429));
   });
 
+  test('frees a long-poll slot once its answer is sent', async () => {
+    const session = await createSession('203.0.113.15');
+    const headers = { 'X-Forwarded-For': '203.0.113.16' };
+    const statuses: number[] = [];
+
+    for (let i = 0; i < SERVER_OPTIONS.maxStreamsPerAddress * 3; i++) {
+      const response = await fetch(
+        `${server.url}/sessions/${session.key}/changes?since=0&wait=0.05`,
+        { headers },
+      );
+      statuses.push(response.status);
+      await response.arrayBuffer();
+    }
+
+    assert.ok(
+      statuses.every((status) => status === 304),
+      statuses.join(','),
+    );
+  });
+
   test('refuses a stream past the per-address ceiling until one closes', async () => {
     const session = await createSession('203.0.113.13');
     const url = `${server.url}/sessions/${session.key}/events`;
