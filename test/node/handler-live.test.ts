@@ -205,15 +205,23 @@ describe('changes, events and presence, in process', () => {
     assert.deepEqual((await events.next())?.data, { peers: [] });
   });
 
-  test('a peer that stops refreshing disappears after the presence TTL', async (t) => {
+  test('a peer that stops refreshing disappears after the presence TTL, and streams are told', async (t) => {
     const handler = testHandler(t, { presenceTtlMs: 100, sweepIntervalMs: 25 });
     const session = await newSession(handler);
+    const response = await call(handler, 'GET', `/sessions/${session.key}/events`);
+    const events = new EventReader(response.body);
+    t.after(() => events.cancel());
+    await events.next();
     await call(handler, 'PUT', `/sessions/${session.key}/presence/bob`, { body: { name: 'Bob' } });
 
-    await eventually(async () => {
-      const view = await (await call(handler, 'GET', `/sessions/${session.key}`)).json();
-      return view.peers.length === 0;
+    assert.equal((await events.next())?.data.peers.length, 1);
+    assert.deepEqual(await events.next(), {
+      event: 'presence',
+      id: undefined,
+      data: { peers: [] },
     });
+    const view = await (await call(handler, 'GET', `/sessions/${session.key}`)).json();
+    assert.deepEqual(view.peers, []);
   });
 
   test('a session nobody writes to expires after the session TTL', async (t) => {
