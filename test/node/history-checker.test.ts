@@ -344,7 +344,9 @@ describe('history checker', () => {
       10_000,
     );
     const clientStates = clients.map((client) => client.state);
-    t.diagnostic(`catching up after the last write took ${Math.round(performance.now() - writesEndedAt)} ms`);
+    t.diagnostic(
+      `catching up after the last write took ${Math.round(performance.now() - writesEndedAt)} ms`,
+    );
     for (const client of clients) await client.leave();
 
     const totalDrops = drops.reduce((sum, n) => sum + n, 0);
