@@ -138,6 +138,30 @@ describe('Fn adapter behind OCI API Gateway', () => {
     }
   });
 
+  test('deletes a session and answers 204 with an empty body', async () => {
+    const { created } = await createSession();
+
+    const removed = await call({
+      method: 'DELETE',
+      url: `/sync/sessions/${created.key}`,
+      headers: { Authorization: `Bearer ${created.writeToken}` },
+    });
+    assert.equal(removed.status, 204);
+    assert.equal(removed.body, '');
+
+    const read = await call({ method: 'GET', url: `/sync/sessions/${created.key}` });
+    assert.equal(read.status, 404);
+  });
+
+  test('takes the absolute request URL an Fn trigger passes as well as a gateway path', async () => {
+    const response = await call({
+      method: 'GET',
+      url: 'https://gateway.example.com/sync/healthz?probe=1',
+    });
+    assert.equal(response.status, 200);
+    assert.deepEqual(JSON.parse(response.body), { status: 'ok' });
+  });
+
   test('answers malformed JSON with 400 problem+json', async () => {
     const response = await call({
       method: 'POST',
