@@ -8,9 +8,6 @@
  * budget with wrong tokens and lock its real writers out. Concurrent requests may therefore
  * overshoot a session's burst by the number in flight, which the per-address limit bounds.
  */
-import type { MiddlewareHandler } from 'hono';
-
-import { clientAddress } from './client-address.js';
 import { HttpProblem } from './problems.js';
 import { OpenCounter, RateLimiter } from './rate-limiter.js';
 import type { RateDecision } from './rate-limiter.js';
@@ -51,7 +48,7 @@ export interface LimitOptions {
 /** Most client addresses and sessions each limiter remembers (least recently used go). */
 const MAX_TRACKED_KEYS = 100_000;
 
-type RequestKind = 'create' | 'write' | 'presence' | 'stream' | 'other';
+export type RequestKind = 'create' | 'write' | 'presence' | 'stream' | 'other';
 
 /** What a request under `/sessions` is, for the limits; `key` is the session key if any. */
 export function classify(method: string, url: URL): { kind: RequestKind; key?: string } {
@@ -226,7 +223,7 @@ function checkLimitOptions(options: LimitOptions): void {
 }
 
 /** What the middleware does after the route answered. */
-interface Admission {
+export interface Admission {
   /** Called with the response status. */
   answered(status: number): void;
   /** For streams: called once the response body has ended, however it ended. */
@@ -244,81 +241,4 @@ function refuseUnless(decision: RateDecision, what: string): void {
 function tooMany(detail: string, retryAfterMs: number): HttpProblem {
   const retryAfter = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
   return new HttpProblem(429, 'rate-limited', detail, { headers: { 'Retry-After': retryAfter } });
-}
-
-/**
- * Hono middleware that applies `limits` to every request under `/sessions`.
- *
- * @example app.use('/sessions/*', limitsMiddleware(new AbuseLimits(options)))
- */
-export function limitsMiddleware(limits: AbuseLimits): MiddlewareHandler {
-  return async (c, next) => {
-    const { kind, key } = classify(c.req.method, new URL(c.req.url));
-    if (kind === 'other') return next();
-
-    const address = clientAddress(c.req.raw, c.env, limits.options.trustProxyHeader);
-    const admission = limits.admit(kind, address, key);
-    try {
-      await next();
-    } catch (error) {
-      admission.ended?.();
-      throw error;
-    }
-
-    admission.answered(c.res.status);
-    if (!admission.ended) return;
-    const outgoing = (c.env as NodeBindings | undefined)?.outgoing;
-    if (outgoing && typeof outgoing.once === 'function') {
-      // Node: the response emits `close` once, however it ended. Watching it costs the
-      // stream nothing per event, unlike wrapping its body.
-      if (outgoing.closed || outgoing.destroyed) admission.ended();
-      else outgoing.once('close', admission.ended);
-    } else {
-      c.res = endsWith(c.res, admission.ended);
-    }
-  };
-}
-
-/** The part of `@hono/node-server`'s bindings this module reads. */
-interface NodeBindings {
-  outgoing?: {
-    closed?: boolean;
-    destroyed?: boolean;
-    once?(event: 'close', listener: () => void): unknown;
-  };
-}
-
-/**
- * The same response, calling `ended` once its body has been read to the end, failed, or
- * been cancelled (the client went away). A response without a body has ended already.
- */
-function endsWith(response: Response, ended: () => void): Response {
-  const body = response.body;
-  if (!body) {
-    ended();
-    return response;
-  }
-
-  const reader = body.getReader();
-  const watched = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { done, value } = await reader.read();
-        if (done) {
-          ended();
-          controller.close();
-        } else {
-          controller.enqueue(value);
-        }
-      } catch (error) {
-        ended();
-        controller.error(error);
-      }
-    },
-    cancel(reason) {
-      ended();
-      return reader.cancel(reason);
-    },
-  });
-  return new Response(watched, response);
 }
