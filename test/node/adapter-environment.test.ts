@@ -11,7 +11,11 @@ import {
   FUNCTION_DEFAULTS,
   readAdapterConfig,
 } from '../../src/server/adapters/environment.js';
-import { limitWaitToDeadline, stripBasePath } from '../../src/server/adapters/gateway.js';
+import {
+  forwardedUrl,
+  limitWaitToDeadline,
+  stripBasePath,
+} from '../../src/server/adapters/gateway.js';
 
 describe('adapter settings', () => {
   test('reads every documented variable from the environment', () => {
@@ -80,6 +84,16 @@ describe('gateway shaping', () => {
     assert.equal(stripBasePath('/sync', '/sync'), '/');
     assert.equal(stripBasePath('/syncing/sessions', '/sync'), '/syncing/sessions');
     assert.equal(stripBasePath('/sessions', ''), '/sessions');
+  });
+
+  test('resolves a forwarded path against the Host, or localhost when the Host is no host', () => {
+    assert.equal(
+      forwardedUrl('/sessions?x=1', 'gw.example').href,
+      'https://gw.example/sessions?x=1',
+    );
+    assert.equal(forwardedUrl('/sessions', 'a b').href, 'https://localhost/sessions');
+    assert.equal(forwardedUrl('http://fn.local/t/app', null).href, 'http://fn.local/t/app');
+    assert.throws(() => forwardedUrl('http://[', 'gw.example'), TypeError);
   });
 
   test('shortens a long-poll wait to the time left before the deadline', () => {

@@ -162,6 +162,19 @@ describe('Fn adapter behind OCI API Gateway', () => {
     assert.deepEqual(JSON.parse(response.body), { status: 'ok' });
   });
 
+  test('serves a request whose Host is not a host name, and refuses a URL that is not one', async () => {
+    const oddHost = await call({
+      method: 'GET',
+      url: '/sync/healthz',
+      headers: { Host: 'not a host' },
+    });
+    assert.equal(oddHost.status, 200);
+
+    const badUrl = await call({ method: 'GET', url: 'http://[sync/healthz' });
+    assert.equal(badUrl.status, 400);
+    assert.equal(badUrl.headers.get('Content-Type'), 'application/problem+json');
+  });
+
   test('answers malformed JSON with 400 problem+json', async () => {
     const response = await call({
       method: 'POST',

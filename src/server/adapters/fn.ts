@@ -29,6 +29,7 @@ import {
 } from './environment.js';
 import type { AdapterOptions } from './environment.js';
 import {
+  forwardedUrl,
   HOP_BY_HOP_HEADERS,
   limitWaitToDeadline,
   methodHasBody,
@@ -141,8 +142,12 @@ function requestFromCall(body: Buffer, context: FnContext, basePath: string): Re
     headers.set('Content-Type', callContentType);
   }
 
-  const host = headers.get('Host') ?? 'localhost';
-  const url = new URL(target, `https://${host}`);
+  let url: URL;
+  try {
+    url = forwardedUrl(target, headers.get('Host'));
+  } catch {
+    return problemResponse(new HttpProblem(400, 'bad-request', 'The request URL is not valid.'));
+  }
   url.pathname = stripBasePath(url.pathname, basePath);
   const deadline = context.deadline?.getTime();
   const remainingMs = Number.isFinite(deadline) ? deadline! - Date.now() : undefined;

@@ -96,3 +96,20 @@ export function isTextual(contentType: string | null): boolean {
 export function clientBindings(address: string | undefined): object | undefined {
   return address ? { incoming: { socket: { remoteAddress: address } } } : undefined;
 }
+
+/**
+ * The URL of a request a gateway forwarded: `target` is a path with its query (or a whole
+ * URL), resolved against the `Host` the client sent. A `Host` that is not a valid host name
+ * changes nothing the handler reads, so it falls back to `localhost` rather than failing.
+ *
+ * @throws TypeError when `target` itself is not a URL or a path
+ */
+export function forwardedUrl(target: string, host: string | null | undefined): URL {
+  let base: URL;
+  try {
+    base = new URL(`https://${host ?? 'localhost'}`);
+  } catch {
+    base = new URL('https://localhost');
+  }
+  return new URL(target, base);
+}

@@ -21,6 +21,7 @@ import {
 import type { AdapterOptions } from './environment.js';
 import {
   clientBindings,
+  forwardedUrl,
   HOP_BY_HOP_HEADERS,
   isTextual,
   limitWaitToDeadline,
@@ -141,7 +142,7 @@ function requestFromEvent(
     const v2 = event as ApiGatewayV2Event;
     method = v2.requestContext.http.method.toUpperCase();
     copySingleValues(headers, v2.headers);
-    url = new URL(`https://${hostOf(headers, v2.requestContext)}`);
+    url = forwardedUrl('/', hostOf(headers, v2.requestContext));
     url.pathname = withoutStage(v2.rawPath, v2.requestContext.stage);
     url.search = v2.rawQueryString;
   } else {
@@ -149,7 +150,7 @@ function requestFromEvent(
     method = v1.httpMethod.toUpperCase();
     if (v1.multiValueHeaders) copyMultiValues(headers, v1.multiValueHeaders);
     else copySingleValues(headers, v1.headers);
-    url = new URL(`https://${hostOf(headers, v1.requestContext)}`);
+    url = forwardedUrl('/', hostOf(headers, v1.requestContext));
     url.pathname = v1.path;
     url.search = queryOf(v1).toString();
   }
