@@ -55,6 +55,16 @@ async function inspector(t: TestContext): Promise<Redis> {
   return redis;
 }
 
+/** Waits until Redis counts `count` subscriptions to the session's channel. */
+async function subscribers(t: TestContext, key: string, count: number): Promise<void> {
+  const redis = await inspector(t);
+  const channel = `${prefix}{${key}}:events`;
+  await eventually(async () => {
+    const [, subscribed] = (await redis.pubsub('NUMSUB', channel)) as [string, number];
+    return subscribed === count;
+  });
+}
+
 describe('RedisStore in Redis', () => {
   test('all keys of a session share one hash tag under the prefix, so one Cluster slot', async (t) => {
     const store = await makeStore(t);
@@ -126,7 +136,7 @@ describe('RedisStore in Redis', () => {
     await writer.create(created);
     const events: SessionEvent[] = [];
     t.after(reader.subscribe(created.key, (event) => events.push(event)));
-    await sleep(100);
+    await subscribers(t, created.key, 1);
 
     await writer.compareAndWrite(created.key, 0, change({ a: 1 }, { a: 1 }));
     await writer.putPresence(created.key, 'ann', { name: 'Ann' }, 10_000);
@@ -169,7 +179,7 @@ describe('RedisStore in Redis', () => {
     const events: SessionEvent[] = [];
     t.after(listener.subscribe(created.key, (event) => events.push(event)));
     t.after(announcer.subscribe(created.key, () => {}));
-    await sleep(100);
+    await subscribers(t, created.key, 2);
 
     await announcer.putPresence(created.key, 'brief', {}, 150);
     await eventually(() =>
