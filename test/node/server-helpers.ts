@@ -2,6 +2,7 @@
  * Helpers for the server tests: a handler that closes itself after the test, requests in
  * one line, and a reader of Server-Sent Events with a timeout on every wait.
  */
+import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import { createSyncHandler } from '../../src/server/index.js';
 import type { SyncHandler, SyncHandlerOptions } from '../../src/server/index.js';
@@ -158,3 +159,11 @@ export async function eventually(check: () => Promise<boolean> | boolean, timeou
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Opens an event stream over the network; abort the controller to drop it. */
+export async function openEvents(url: string, headers: Record<string, string> = {}) {
+  const controller = new AbortController();
+  const response = await fetch(url, { headers, signal: controller.signal });
+  assert.equal(response.status, 200);
+  return { events: new EventReader(response.body), drop: () => controller.abort() };
+}

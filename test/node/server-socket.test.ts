@@ -1,27 +1,16 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createServer, request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
-import { createInterface } from 'node:readline';
 import { describe, test } from 'node:test';
 import type { TestContext } from 'node:test';
-import { createNodeListener, createSyncHandler, startServer } from '../../src/server/index.js';
+import { startServer } from '../../src/server/index.js';
 import type { ServerOptions } from '../../src/server/index.js';
-import { EventReader, call, newSession, patch, withTimeout } from './server-helpers.js';
+import { EventReader, call, newSession, openEvents, patch, withTimeout } from './server-helpers.js';
 
 async function listen(t: TestContext, options: Partial<ServerOptions> = {}) {
   const server = await startServer({ port: 0, host: '127.0.0.1', log: false, ...options });
   t.after(() => server.close());
   return server;
-}
-
-/** Opens an event stream over the network; abort the controller to drop it. */
-async function openEvents(url: string, headers: Record<string, string> = {}) {
-  const controller = new AbortController();
-  const response = await fetch(url, { headers, signal: controller.signal });
-  assert.equal(response.status, 200);
-  return { events: new EventReader(response.body), drop: () => controller.abort() };
 }
 
 describe('the server over a real socket', () => {
@@ -273,107 +262,5 @@ describe('the server over a real socket', () => {
       assert.ok(!line.includes(session.key) && !line.includes(session.writeToken));
       assert.ok(!line.includes('secret'));
     }
-  });
-});
-
-/** Starts the command with `args`; resolves once it printed the URL it listens on. */
-async function startCommand(t: TestContext, args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/cli.ts', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  t.after(() => child.kill('SIGKILL'));
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code)),
-  );
-  const lines = createInterface({ input: child.stdout! });
-  const url = await withTimeout(
-    new Promise<string>((resolve) => {
-      lines.on('line', (line) => {
-        const entry = JSON.parse(line);
-        if (entry.msg === 'listening') resolve(entry.url);
-      });
-    }),
-    15_000,
-  );
-  return { child, exited, url };
-}
-
-describe('the handler mounted in a Node server of your own', () => {
-  test('createNodeListener serves the contract, streams included, beside other routes', async (t) => {
-    const handler = createSyncHandler({ log: false });
-    const listener = createNodeListener(handler);
-    const server = createServer((request, response) => {
-      if (request.url?.startsWith('/sessions')) return void listener(request, response);
-      response.end('the rest of the app');
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    t.after(async () => {
-      await handler.close();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    });
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
-    assert.equal(await (await fetch(`${url}/`)).text(), 'the rest of the app');
-    const session = await newSession(url, { mounted: true });
-    const stream = await openEvents(`${url}/sessions/${session.key}/events`);
-    t.after(() => stream.drop());
-    assert.equal((await stream.events.next())?.event, 'snapshot');
-    await patch(url, session, { more: 1 });
-    assert.deepEqual((await stream.events.next())?.data.patch, { more: 1 });
-  });
-});
-
-describe('the session-sync-server command', () => {
-  test('it prints its url, serves, and on SIGTERM ends open streams and exits 0', async (t) => {
-    const { child, exited, url } = await startCommand(t, ['--port', '0']);
-    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
-
-    const session = await newSession(url);
-    const stream = await openEvents(`${url}/sessions/${session.key}/events`);
-    await stream.events.next();
-    child.kill('SIGTERM');
-
-    assert.equal(
-      await withTimeout(
-        stream.events.next().catch(() => undefined),
-        10_000,
-      ),
-      undefined,
-    );
-    assert.equal(await withTimeout(exited, 10_000), 0);
-  });
-
-  test('with --redis it keeps sessions in Redis', async (t) => {
-    const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-    const { child, exited, url } = await startCommand(t, ['--port', '0', '--redis', redisUrl]);
-    const session = await newSession(url, { in: 'redis' });
-    assert.equal((await patch(url, session, { more: 1 })).status, 200);
-    const view = await (await fetch(`${url}/sessions/${session.key}`)).json();
-    assert.deepEqual([view.version, view.state], [1, { in: 'redis', more: 1 }]);
-
-    const removed = await call(url, 'DELETE', `/sessions/${session.key}`, {
-      headers: { Authorization: `Bearer ${session.writeToken}` },
-    });
-    assert.equal(removed.status, 204);
-    child.kill('SIGTERM');
-    assert.equal(await withTimeout(exited, 10_000), 0);
-  });
-
-  test('it prints usage for --help and refuses an unknown flag with exit code 2', async () => {
-    const run = (args: string[]) =>
-      new Promise<{ code: number | null; out: string }>((resolve) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/cli.ts', ...args]);
-        let out = '';
-        child.stdout.on('data', (data) => (out += data));
-        child.stderr.on('data', (data) => (out += data));
-        child.on('exit', (code) => resolve({ code, out }));
-      });
-
-    const help = await withTimeout(run(['--help']), 15_000);
-    assert.equal(help.code, 0);
-    assert.match(help.out, /--allow-origin/);
-    const wrong = await withTimeout(run(['--prot', '80']), 15_000);
-    assert.equal(wrong.code, 2);
   });
 });
