@@ -255,6 +255,31 @@ describe('changes, events and presence, in process', () => {
     assert.equal(response.headers.get('Access-Control-Allow-Credentials'), null);
   });
 
+  test('a CORS preflight for PUT with Authorization and If-Match passes', async (t) => {
+    const handler = testHandler(t);
+    const response = await call(handler, 'OPTIONS', `/sessions/${'D'.repeat(24)}`, {
+      headers: {
+        Origin: 'https://page.example',
+        'Access-Control-Request-Method': 'PUT',
+        'Access-Control-Request-Headers': 'authorization, if-match',
+      },
+    });
+
+    assert.equal(response.status, 204);
+    assert.match(response.headers.get('Access-Control-Allow-Methods') ?? '', /PUT/);
+    assert.match(response.headers.get('Access-Control-Allow-Headers') ?? '', /If-Match/);
+  });
+
+  test('error responses carry CORS headers too, so pages can read the problem', async (t) => {
+    const handler = testHandler(t);
+    const response = await call(handler, 'GET', `/sessions/${'E'.repeat(24)}`, {
+      headers: { Origin: 'https://page.example' },
+    });
+
+    assert.equal(response.status, 404);
+    assert.equal(response.headers.get('Access-Control-Allow-Origin'), '*');
+  });
+
   test('responses expose ETag, Location and Retry-After to pages on other origins', async (t) => {
     const handler = testHandler(t);
     const response = await call(handler, 'POST', '/sessions', {
