@@ -141,6 +141,19 @@ describe('changes, events and presence, in process', () => {
     assert.deepEqual([next?.event, next?.id], ['change', '4']);
   });
 
+  test('Last-Event-ID wins over ?since=, as when a browser reconnects to the same URL', async (t) => {
+    const handler = testHandler(t);
+    const session = await newSession(handler);
+    for (let n = 1; n <= 3; n++) await patch(handler, session, { n });
+    const response = await call(handler, 'GET', `/sessions/${session.key}/events?since=0`, {
+      headers: { 'Last-Event-ID': '2' },
+    });
+    const events = new EventReader(response.body);
+    t.after(() => events.cancel());
+
+    assert.equal((await events.nextExcept(['presence']))?.id, '3');
+  });
+
   test('a stream resumed with ?since= beyond the history gets a snapshot', async (t) => {
     const handler = testHandler(t, { historyLimit: 1 });
     const session = await newSession(handler);
