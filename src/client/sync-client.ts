@@ -220,12 +220,14 @@ export class SyncClient implements TransportHost {
   }
 
   private _write(body: Json, replace: boolean): Promise<number> {
-    if (!this.canWrite || this.status == 'error') {
+    if (!this.canWrite || this.status == 'error' || JSON.stringify(body) === undefined) {
       const error = !this.key
         ? new SyncError('forbidden', 'No session yet: start() or join() one first')
         : !this.token
           ? new SyncError('forbidden', 'This session is view-only here: writing needs its token')
-          : new SyncError('unavailable', 'This session has failed: join it again');
+          : this.status == 'error'
+            ? new SyncError('unavailable', 'This session has failed: join it again')
+            : new SyncError('bad-request', 'A write must be a JSON value');
       this._emit('error', error);
       return Promise.reject(error);
     }

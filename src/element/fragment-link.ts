@@ -10,22 +10,28 @@ export function readFragment(): { session?: string; token?: string } {
   return { session: params.get('session') ?? undefined, token: params.get('token') ?? undefined };
 }
 
-/**
- * This page's URL with the session (and token, when given) in its fragment.
- * @returns the link, or '' without a session
- */
-export function linkTo(session?: string, token?: string): string {
-  if (!session) return '';
+/** This page's URL with the session and token (each when given) in its fragment, or without. */
+function withSession(session?: string, token?: string): string {
   const url = new URL(location.href);
   const params = new URLSearchParams(url.hash.slice(1));
-  params.set('session', session);
-  token ? params.set('token', token) : params.delete('token');
+  params.delete('session');
+  params.delete('token');
+  if (session) params.set('session', session);
+  if (session && token) params.set('token', token);
   url.hash = params.toString();
   return url.href;
 }
 
-/** Puts the session into the address bar without a navigation or a history entry. */
+/**
+ * A link to this page that joins the session: with write access when `token` is given.
+ * @returns the link, or '' without a session
+ */
+export function linkTo(session?: string, token?: string): string {
+  return session ? withSession(session, token) : '';
+}
+
+/** Puts the session into the address bar, or takes it out, without a navigation. */
 export function writeFragment(session?: string, token?: string): void {
-  const href = session ? linkTo(session, token) : location.href.replace(/#.*/, '');
+  const href = withSession(session, token);
   if (href != location.href) history.replaceState(history.state, '', href);
 }

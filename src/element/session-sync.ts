@@ -199,13 +199,19 @@ export class SessionSync extends ReactiveElement {
     super.connectedCallback();
     if (this.link && !this.session) Object.assign(this, readFragment());
     addEventListener('hashchange', this._onHashChange);
+    this.requestUpdate();
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     removeEventListener('hashchange', this._onHashChange);
-    // Moving the element reconnects it in the same task: only a real removal leaves.
-    setTimeout(() => this.isConnected || this._client?.leave());
+    // Moving the element reconnects it in the same task: only a real removal leaves. The
+    // attributes stay, so putting the element back joins again.
+    setTimeout(() => {
+      if (this.isConnected || !this._client) return;
+      this._client.leave();
+      this._target = '';
+    });
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
@@ -236,7 +242,9 @@ export class SessionSync extends ReactiveElement {
 
   protected override updated(changed: PropertyValues<this>): void {
     const target = this.session ? `${this.session} ${this.token ?? ''}` : '';
-    if (this.endpoint && target != this._target) {
+    // The client dropped a refused token: not a request to join again.
+    if (this._client?.key == this.session && !this._client?.token) this._target = target;
+    if (this.endpoint && target != this._target && this.isConnected) {
       if (target) this.join(this.session!, this.token).catch(noop);
       else this.leave();
     }
@@ -303,7 +311,8 @@ export class SessionSync extends ReactiveElement {
     forward('change', () => this._showInForm());
     forward('status');
     forward('presence');
-    forward('error');
+    // A token the server refused is dropped: the attribute says so too.
+    forward('error', () => (this.token = client.token));
     return (this._client = client);
   }
 

@@ -57,4 +57,19 @@ describe('<session-sync>: starting and joining', () => {
     expect((await errorEvent).detail.code).to.equal('forbidden');
     expect(viewer.state).to.deep.equal({ score: 1 });
   });
+
+  it('leaves when removed from the page and joins again when put back', async () => {
+    const el = await syncElement();
+    const { key } = await el.start({ kept: true });
+    await until(() => el.status == 'live', 'goes live');
+    const parent = el.parentNode!;
+
+    el.remove();
+    await until(() => el.status == 'idle', 'leaves once removed');
+    parent.append(el);
+    await until(() => el.status == 'live', 'joins again once back');
+
+    expect(el.session).to.equal(key);
+    expect(el.state).to.deep.equal({ kept: true });
+  });
 });

@@ -19,13 +19,31 @@
 import { startServer } from '../../../src/server/index.js';
 
 const VIRTUAL_MODULE = '/__sync-server.js';
+// Every test page comes from one address and starts many sessions: the abuse limits that
+// protect a public server would throttle the suite, so these servers raise them.
+const GENEROUS_LIMITS = {
+  sessionsPerMinutePerAddress: 100_000,
+  sessionBurstPerAddress: 100_000,
+  writesPerSecondPerAddress: 100_000,
+  writeBurstPerAddress: 100_000,
+  presencePerSecondPerAddress: 100_000,
+  presenceBurstPerAddress: 100_000,
+  maxStreamsPerAddress: 100_000,
+};
 const SERVERS = { normal: {}, 'no-stream': { eventStreams: false } };
 
 export function syncServerPlugin() {
   /** @type {Record<string, Awaited<ReturnType<typeof startServer>>>} */
   const running = {};
   const start = (name, port = 0, store = undefined) =>
-    startServer({ port, host: '127.0.0.1', log: false, ...SERVERS[name], ...(store && { store }) });
+    startServer({
+      port,
+      host: '127.0.0.1',
+      log: false,
+      ...GENEROUS_LIMITS,
+      ...SERVERS[name],
+      ...(store && { store }),
+    });
 
   return {
     name: 'sync-server',
