@@ -109,9 +109,9 @@ export class RedisConnection {
   }
 
   /**
-   * Settles when a write through this store will reach the local listeners of `channel`:
-   * once its `SUBSCRIBE` is confirmed, or, while the store is still starting, once it is up.
-   * Bounded in time; a write that goes ahead anyway is repaired by the `resync` that follows.
+   * Settles once the local listeners of `channel` hear everything Redis publishes on it from
+   * now on: when its `SUBSCRIBE` is confirmed, or, while the store is still starting, when it is
+   * up. Bounded in time; a call that goes ahead anyway is repaired by the `resync` that follows.
    */
   async subscribed(channel: string): Promise<void> {
     const pending = this.subscriptions.pending(channel);

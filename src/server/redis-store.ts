@@ -98,9 +98,10 @@ export class RedisStore implements SyncStore {
   }
 
   async get(key: string): Promise<StoredSession | undefined> {
+    const keys = await this.#settledKeys(key);
     const fields = ['tokenHash', 'version', 'state', 'updatedAt'];
     const [tokenHash, version, state, updatedAt] = await this.#connection.call((redis) =>
-      redis.hmget(this.#keys(key).session, ...fields),
+      redis.hmget(keys.session, ...fields),
     );
     if (tokenHash == null || version == null || state == null || updatedAt == null) return;
     return {
@@ -113,8 +114,7 @@ export class RedisStore implements SyncStore {
   }
 
   async compareAndWrite(key: string, expected: number, next: NextWrite): Promise<WriteOutcome> {
-    const keys = this.#keys(key);
-    await this.#connection.subscribed(keys.channel);
+    const keys = await this.#settledKeys(key);
     const [status, version] = (await this.#connection.eval(
       scripts.COMPARE_AND_WRITE,
       [keys.session, keys.history],
@@ -135,7 +135,7 @@ export class RedisStore implements SyncStore {
   }
 
   async changesSince(key: string, since: number): Promise<ChangesOutcome | undefined> {
-    const keys = this.#keys(key);
+    const keys = await this.#settledKeys(key);
     const args = [since];
     const reply = (await this.#connection.eval(
       scripts.CHANGES_SINCE,
@@ -150,8 +150,7 @@ export class RedisStore implements SyncStore {
   }
 
   async delete(key: string): Promise<boolean> {
-    const keys = this.#keys(key);
-    await this.#connection.subscribed(keys.channel);
+    const keys = await this.#settledKeys(key);
     const deleted = await this.#connection.eval(
       scripts.DELETE,
       [keys.session, keys.history, keys.peers, keys.peerExpiry],
@@ -161,8 +160,7 @@ export class RedisStore implements SyncStore {
   }
 
   async putPresence(key: string, clientId: string, data: Json, ttlMs: number) {
-    const keys = this.#keys(key);
-    await this.#connection.subscribed(keys.channel);
+    const keys = await this.#settledKeys(key);
     const list = await this.#connection.eval(
       scripts.PUT_PRESENCE,
       [keys.session, keys.history, keys.peers, keys.peerExpiry],
@@ -172,8 +170,7 @@ export class RedisStore implements SyncStore {
   }
 
   async removePresence(key: string, clientId: string): Promise<Peer[] | undefined> {
-    const keys = this.#keys(key);
-    await this.#connection.subscribed(keys.channel);
+    const keys = await this.#settledKeys(key);
     const list = await this.#connection.eval(
       scripts.REMOVE_PRESENCE,
       [keys.session, keys.peers, keys.peerExpiry],
@@ -183,7 +180,7 @@ export class RedisStore implements SyncStore {
   }
 
   async peers(key: string): Promise<Peer[]> {
-    const keys = this.#keys(key);
+    const keys = await this.#settledKeys(key);
     const presence = [keys.session, keys.peers, keys.peerExpiry];
     // Expired peers are dropped on the way, and their subscribers told.
     const list = await this.#connection.eval(scripts.LIVE_PEERS, presence, [keys.channel]);
@@ -234,5 +231,16 @@ export class RedisStore implements SyncStore {
 
   #keys(key: string): scripts.SessionKeys {
     return scripts.sessionKeys(this.options.keyPrefix, key);
+  }
+
+  /**
+   * The keys of a session, once a `SUBSCRIBE` of its channel in flight has landed. A subscriber
+   * that reads after subscribing then sees every version: the older ones in what it read, the
+   * newer ones as events; and a write through this store reaches its own subscribers.
+   */
+  async #settledKeys(key: string): Promise<scripts.SessionKeys> {
+    const keys = this.#keys(key);
+    await this.#connection.subscribed(keys.channel);
+    return keys;
   }
 }

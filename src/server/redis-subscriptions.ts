@@ -4,10 +4,11 @@
  *
  * `SUBSCRIBE` is sent the moment a session gets its first listener. ioredis writes it to the
  * socket before `add` returns, so a write another instance makes afterwards (it can only learn
- * of this listener through a message sent after that) reaches Redis behind it. Writes through
- * this store wait for `pending` instead, because two connections of one process are not
- * ordered. When the connection is down nothing is sent: the store subscribes every channel
- * again once it is back and then tells all listeners to `resync`.
+ * of this listener through a message sent after that) reaches Redis behind it. Calls through
+ * this store for that session wait for `pending` instead, because two connections of one
+ * process are not ordered: a read after subscribing then covers whatever the subscription
+ * might have missed. When the connection is down nothing is sent: the store subscribes every
+ * channel again once it is back and then tells all listeners to `resync`.
  */
 import type { Redis } from 'ioredis';
 import type { SessionEvent, SessionListener } from './store.js';
