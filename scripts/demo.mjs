@@ -95,10 +95,9 @@ async function loadApi() {
     process.exit(1);
   }
 
-  const { createSyncHandler } = await import(built);
-  const { getRequestListener } = await import('@hono/node-server');
+  const { createNodeListener, createSyncHandler } = await import(built);
   const handler = createSyncHandler({ log: options.verbose ? undefined : quietLog });
-  return { handler, listener: getRequestListener(handler) };
+  return { handler, listener: createNodeListener(handler) };
 }
 
 /** Without --verbose, only what needs attention: failed requests and errors. */
