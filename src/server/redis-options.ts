@@ -81,7 +81,10 @@ function checkOptions(options: ResolvedRedisStoreOptions): void {
     }
   }
   for (const name of WHOLE_NUMBER_OPTIONS) options[name] = Math.ceil(options[name]);
-  if (typeof options.keyPrefix !== 'string') {
-    throw new TypeError('session-sync: RedisStore option keyPrefix must be a string');
+  // A brace in the prefix would become every key's hash tag, one Cluster slot for all sessions.
+  if (typeof options.keyPrefix !== 'string' || /[{}]/.test(options.keyPrefix)) {
+    throw new TypeError(
+      'session-sync: RedisStore option keyPrefix must be a string without braces',
+    );
   }
 }

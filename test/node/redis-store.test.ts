@@ -230,6 +230,7 @@ describe('RedisStore in Redis', () => {
   test('options that cannot work are refused at construction', () => {
     assert.throws(() => new RedisStore({ url: REDIS_URL, historyLimit: 0 }), TypeError);
     assert.throws(() => new RedisStore({ url: REDIS_URL, sessionTtlMs: -1 }), TypeError);
+    assert.throws(() => new RedisStore({ url: REDIS_URL, keyPrefix: 'app{1}:' }), TypeError);
     assert.throws(() => new RedisStore({} as { url: string }), TypeError);
   });
 });
