@@ -112,6 +112,30 @@ describe('two server instances on one Redis', { timeout: 120_000 }, () => {
     assert.deepEqual(seen, expected);
   });
 
+  test('a stream dropped on one instance resumes on the other with exactly the missed changes', async () => {
+    const session = await newSession(a.url, { n: 0 });
+    await patch(a.url, session, { n: 1 });
+    const first = await fetch(`${a.url}/sessions/${session.key}/events`);
+    const before = new EventReader(first.body);
+    const snapshot = await before.nextExcept(['presence']);
+    assert.equal(snapshot?.id, '1');
+    await before.cancel();
+
+    for (let n = 2; n <= 4; n++) assert.equal((await patch(a.url, session, { n })).status, 200);
+    const resumed = await fetch(`${b.url}/sessions/${session.key}/events`, {
+      headers: { 'Last-Event-ID': snapshot.id! },
+    });
+    const after = new EventReader(resumed.body);
+    const ids: string[] = [];
+    while (ids.length < 3) {
+      const event = await after.nextExcept(['presence'], 10_000);
+      assert.equal(event?.event, 'change');
+      ids.push(event.id!);
+    }
+    await after.cancel();
+    assert.deepEqual(ids, ['2', '3', '4']);
+  });
+
   test('a long-poll held by one instance wakes for a write made through the other', async () => {
     const session = await newSession(a.url, { n: 0 });
     const held = call(a.url, 'GET', `/sessions/${session.key}/changes?since=0&wait=20`);
