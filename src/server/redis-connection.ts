@@ -18,16 +18,19 @@
  * stall into an outage like any other: fast 503s, `unavailable`, and `resync` when it ends.
  */
 import { createHash } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import type { RedisScript } from './redis-scripts.js';
 import { RedisSubscriptions } from './redis-subscriptions.js';
 import { StoreFullError, StoreUnavailableError } from './store.js';
+
+/** A connection to one Redis, or to a Redis Cluster. */
+export type RedisClient = Redis | Cluster;
 
 export interface ConnectionOptions {
   /** Where to connect, unless `redis` is given. */
   url?: string;
   /** A client to use for commands; it stays open on `close()`. */
-  redis?: Redis;
+  redis?: RedisClient;
   commandTimeoutMs: number;
   retryAfterSeconds: number;
   onError: (error: Error) => void;
@@ -43,8 +46,8 @@ const sha1 = (text: string): string => createHash('sha1').update(text).digest('h
 
 export class RedisConnection {
   readonly subscriptions: RedisSubscriptions;
-  readonly #redis: Redis;
-  readonly #subscriber: Redis;
+  readonly #redis: RedisClient;
+  readonly #subscriber: RedisClient;
   readonly #ownsClient: boolean;
   readonly #retryAfterSeconds: number;
   readonly #shas = new Map<RedisScript, string>();
@@ -73,7 +76,9 @@ export class RedisConnection {
     }
     this.#ownsClient = !options.redis;
     this.#redis = options.redis ?? new Redis(options.url!, settings);
-    this.#subscriber = this.#redis.duplicate(settings);
+    // A cluster client keeps the options it was made with; see `RedisStoreOptions.redis`.
+    this.#subscriber =
+      this.#redis instanceof Cluster ? this.#redis.duplicate() : this.#redis.duplicate(settings);
     this.subscriptions = new RedisSubscriptions(this.#subscriber);
     this.#retryAfterSeconds = options.retryAfterSeconds;
 
@@ -138,7 +143,7 @@ export class RedisConnection {
   }
 
   /** Runs Redis calls, turning connection trouble into `StoreUnavailableError`. */
-  async call<T>(run: (redis: Redis) => Promise<T>): Promise<T> {
+  async call<T>(run: (redis: RedisClient) => Promise<T>): Promise<T> {
     if (this.#closed) throw new Error('session-sync: the Redis store is closed.');
     if (this.#redis.status !== 'ready') await this.#waitForFirstConnection();
     try {

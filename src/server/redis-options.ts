@@ -2,19 +2,20 @@
  * The options of the Redis store, their defaults in one place, and the check that refuses
  * values that cannot work at construction rather than on the first request.
  */
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { DEFAULT_OPTIONS } from './options.js';
 
 export interface RedisStoreOptions {
   /** `redis://[user:password@]host:port[/db]`, or `rediss://` for TLS. Unused with `redis`. */
   url: string;
   /**
-   * An ioredis client to use instead of `url` (Sentinel, custom TLS); `close()` leaves it open.
-   * Create it with `enableOfflineQueue: false`, `maxRetriesPerRequest: 0` and
-   * `autoResendUnfulfilledCommands: false`, or a call may wait for Redis instead of failing,
-   * and a write cut off by a disconnect may be sent again.
+   * An ioredis client to use instead of `url`: a `Redis` (Sentinel, custom TLS) or a `Cluster`.
+   * `close()` leaves it open. Create it with `enableOfflineQueue: false`,
+   * `maxRetriesPerRequest: 0` and `autoResendUnfulfilledCommands: false` (for a cluster, the
+   * last two in `redisOptions`), or a call may wait for Redis instead of failing, and a write
+   * cut off by a disconnect may be sent again.
    */
-  redis: Redis;
+  redis: Redis | Cluster;
   /** Put before every key and channel name, so several deployments can share one Redis. */
   keyPrefix: string;
   /** A session nobody wrote to (or announced presence in) for this long expires. */

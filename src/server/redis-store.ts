@@ -8,7 +8,7 @@
  * TTLs are Redis expiries; a periodic sweep of the sessions streamed from this instance turns
  * a peer's expiry into a `presence` event. How failures surface is `redis-connection.ts`'s job.
  */
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Json, Peer } from '../protocol.js';
 import { RedisConnection } from './redis-connection.js';
 import { resolveRedisStoreOptions } from './redis-options.js';
@@ -48,7 +48,9 @@ export class RedisStore implements SyncStore {
   #sweeping = false;
 
   /** @param options - `url` or `redis`, and any option to change from its default */
-  constructor(options: Partial<RedisStoreOptions> & ({ url: string } | { redis: Redis })) {
+  constructor(
+    options: Partial<RedisStoreOptions> & ({ url: string } | { redis: Redis | Cluster }),
+  ) {
     const { url, redis, onError, ...rest } = options as Partial<RedisStoreOptions>;
     this.options = resolveRedisStoreOptions(rest);
     this.#connection = new RedisConnection({

@@ -10,7 +10,7 @@
  * might have missed. When the connection is down nothing is sent: the store subscribes every
  * channel again once it is back and then tells all listeners to `resync`.
  */
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { SessionEvent, SessionListener } from './store.js';
 
 /** Channels per `SUBSCRIBE` when re-subscribing after a reconnect. */
@@ -26,7 +26,7 @@ interface Channel {
 }
 
 export class RedisSubscriptions {
-  readonly #subscriber: Redis;
+  readonly #subscriber: Redis | Cluster;
   /** By session key. */
   readonly #channels = new Map<string, Channel>();
   /** Session key by channel name, to route messages. */
@@ -34,7 +34,7 @@ export class RedisSubscriptions {
   readonly #pending = new Map<string, Promise<void>>();
 
   /** @param subscriber - a connection used for nothing but pub/sub */
-  constructor(subscriber: Redis) {
+  constructor(subscriber: Redis | Cluster) {
     this.#subscriber = subscriber;
     subscriber.on('message', (channel: string, message: string) => {
       this.#onMessage(channel, message);
