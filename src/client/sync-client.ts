@@ -97,6 +97,10 @@ export class SyncClient implements TransportHost {
   private _backoff: Backoff;
   private _transport: TransportName = 'sse';
   private _failures = 0;
+  /** @internal */
+  _moves = 0;
+  /** Bumped by every connection attempt, so a slower earlier attempt gives way. */
+  private _connection = 0;
   private _stop?: () => void;
   private _timer?: ReturnType<typeof setTimeout>;
   private _presenceTimer?: ReturnType<typeof setTimeout>;
@@ -266,6 +270,7 @@ export class SyncClient implements TransportHost {
               ? write.body
               : applyMergePatch(this._confirmed, write.body);
             this.version = ack.version;
+            this._moves++;
           }
           this._queue.settle(ack.version);
         }
@@ -308,22 +313,27 @@ export class SyncClient implements TransportHost {
 
   private async _recreate(): Promise<void> {
     const generation = this._generation;
-    this._stop?.();
+    this._disconnect();
     try {
+      // `If-Match: "0"`: should another writer have re-created it first (versions start at 0
+      // again) and written since, the server answers 412 and we take its state instead.
       const response = await this._request('PUT', this._url(''), this._confirmed, {
         'Content-Type': 'application/json',
+        'If-Match': versionTag(0),
       });
       const body: SessionCreated | WriteAck = await response.json();
       if (generation != this._generation) return;
       this.version = body.version;
+      this._moves++;
       if ('state' in body) this._confirmed = body.state;
       this._refresh('remote');
       this._emit('ready', this._ready(true));
-      this._connect();
+      this._connect(false);
     } catch (error) {
       if (generation != this._generation) return;
-      if (error instanceof SyncError && error.transient) this._retry(error);
-      else this._halt(error as SyncError);
+      if (!(error instanceof SyncError) || !(error.transient || error.status == 412)) {
+        this._halt(error as SyncError);
+      } else this._retry(error.status == 412 ? undefined : error);
     }
   }
 
@@ -340,18 +350,24 @@ export class SyncClient implements TransportHost {
   }
 
   /** @internal */
-  _snapshot({ version, state, peers }: { version: number; state: Json; peers?: Peer[] }): void {
-    // A whole state is the server's word, even at a lower version: a session the server lost
-    // and a writer re-created starts counting again.
+  _snapshot(
+    { version, state, peers }: { version: number; state: Json; peers?: Peer[] },
+    movesAtRequest: number,
+  ): void {
     if (peers) this._peers(peers);
+    // A whole state is the server's word even at a lower version (a session the server lost
+    // and a writer re-created counts from 0 again), unless the version moved on while it was
+    // on its way: then it is merely late.
+    if (version < this.version && movesAtRequest != this._moves) return;
     this._confirmed = state;
     this.version = version;
+    this._moves++;
     this._refresh('remote');
   }
 
   /** @internal */
-  _catchUp(data: ChangesResponse | ResetResponse): void {
-    'reset' in data ? this._snapshot(data) : this._changes(data.changes);
+  _catchUp(data: ChangesResponse | ResetResponse, movesAtRequest: number): void {
+    'reset' in data ? this._snapshot(data, movesAtRequest) : this._changes(data.changes);
   }
 
   /** @internal */
@@ -367,6 +383,7 @@ export class SyncClient implements TransportHost {
         ? change.patch
         : applyMergePatch(this._confirmed, change.patch);
       this.version = change.version;
+      this._moves++;
       if (change.by == this.clientId && this._queue._items[0]?.sent) {
         this._queue.settle(change.version);
       }
@@ -388,21 +405,13 @@ export class SyncClient implements TransportHost {
   }
 
   /** @internal */
-  async _failed(error?: SyncError): Promise<void> {
+  _failed(error?: SyncError): void | Promise<void> {
     this._stop = undefined;
-    const generation = this._generation;
-    if (!error) {
-      // The stream could not say why it ended: a plain request can.
-      error = await this._catchUpNow().then(
-        () => undefined,
-        (caught: SyncError) => caught,
-      );
-    }
-    if (generation != this._generation) return;
     if (error?.status == 404) return this._recover();
     if (error && !error.transient) return this._halt(error);
-    // The server answers, yet this transport does not work (a gateway that cannot stream or
-    // hold requests): step down to the next one.
+    // The server answers (or the stream could not say), yet this transport does not work (a
+    // gateway that cannot stream or hold requests): step down to the next one. Going live
+    // resets the count, and an unreachable server does not add to it.
     if (this.options.transport == 'auto' && (!error || error.status) && ++this._failures >= 2) {
       this._failures = 0;
       this._transport = this._transport == 'sse' ? 'long-poll' : 'poll';
@@ -413,8 +422,9 @@ export class SyncClient implements TransportHost {
   // ---- internals ----
 
   private async _catchUpNow(): Promise<void> {
+    const moves = this._moves;
     const response = await this._get(`changes?since=${this.version}`);
-    this._catchUp(await response.json());
+    this._catchUp(await response.json(), moves);
   }
 
   private _begin(key: string, at: { version: number; state: Json }, peers: Peer[]) {
@@ -424,7 +434,7 @@ export class SyncClient implements TransportHost {
     this.peers = peers;
     this._transport = this._firstTransport();
     for (const type of WINDOW_EVENTS) globalThis.addEventListener?.(type, this);
-    this._connect();
+    this._connect(false);
     this._announce();
     const ready = this._ready(false);
     this._emit('ready', ready);
@@ -446,7 +456,7 @@ export class SyncClient implements TransportHost {
   /** Window events: `online`, `offline`, `visibilitychange`, `pagehide`. @internal */
   handleEvent(event: Event): void {
     if (event.type == 'offline') {
-      this._stop?.();
+      this._disconnect();
       this._setStatus('offline');
     } else if (event.type == 'pagehide') {
       this._request(
@@ -464,16 +474,41 @@ export class SyncClient implements TransportHost {
     }
   }
 
-  private _connect(): void {
-    this._stop?.();
-    clearTimeout(this._timer);
-    if (this.status != 'live')
+  /**
+   * Opens the transport; first, unless the state was just read, re-reads the whole session.
+   * Resuming from our version alone is not enough: a session the server lost and a writer
+   * re-created counts from 0 again, so the same version may now hold another state.
+   */
+  private async _connect(reread = true): Promise<void> {
+    this._disconnect();
+    const attempt = this._connection;
+    if (this.status != 'live') {
       this._setStatus(this.status == 'connecting' ? 'connecting' : 'reconnecting');
+    }
+    if (reread) {
+      try {
+        const moves = this._moves;
+        const view: SessionView = await (await this._get('')).json();
+        if (attempt != this._connection) return;
+        this._snapshot(view, moves);
+      } catch (error) {
+        if (attempt == this._connection) this._failed(error as SyncError);
+        return;
+      }
+    }
     this._stop = transports[this._transport](this, this.options);
   }
 
-  private _retry(error?: SyncError): void {
+  /** Stops the transport, a pending reconnection and any connection attempt in progress. */
+  private _disconnect(): void {
     this._stop?.();
+    this._stop = undefined;
+    clearTimeout(this._timer);
+    this._connection++;
+  }
+
+  private _retry(error?: SyncError): void {
+    this._disconnect();
     this._setStatus(isOffline() ? 'offline' : 'reconnecting', error);
     // Offline, the `online` event reconnects.
     if (!isOffline()) {
@@ -506,8 +541,7 @@ export class SyncClient implements TransportHost {
 
   /** Ends all activity of the current session and starts a new generation. */
   private _reset(status: SyncStatus): number {
-    this._stop?.();
-    clearTimeout(this._timer);
+    this._disconnect();
     clearTimeout(this._presenceTimer);
     for (const type of WINDOW_EVENTS) globalThis.removeEventListener?.(type, this);
     this._queue.clear(
@@ -523,8 +557,7 @@ export class SyncClient implements TransportHost {
 
   /** A failure nothing will repair by retrying: stop and say so. */
   private _halt(error: SyncError): void {
-    this._stop?.();
-    clearTimeout(this._timer);
+    this._disconnect();
     clearTimeout(this._presenceTimer);
     this._queue.clear(error);
     this._refresh('remote');

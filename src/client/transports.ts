@@ -30,10 +30,15 @@ export interface TransportHost {
   _url(path: string): string;
   /** GET below the session; rejects with a `SyncError` on any answer but 2xx and 304. */
   _get(path: string, headers?: Record<string, string>, signal?: AbortSignal): Promise<Response>;
-  /** A whole state at a version (SSE snapshot, a poll's answer). */
-  _snapshot(data: { version: number; state: Json; peers?: Peer[] }): void;
+  /** Counts every step of `version`; read it when sending a request that may return a state. */
+  readonly _moves: number;
+  /**
+   * A whole state at a version (SSE snapshot, a poll's answer); `movesAtRequest` is `_moves`
+   * when it was asked for.
+   */
+  _snapshot(data: { version: number; state: Json; peers?: Peer[] }, movesAtRequest: number): void;
   /** Answer of `/changes`: changes after our version, or a reset to a whole state. */
-  _catchUp(data: ChangesResponse | ResetResponse): void;
+  _catchUp(data: ChangesResponse | ResetResponse, movesAtRequest: number): void;
   _changes(changes: Change[]): void;
   _peers(peers: Peer[]): void;
   /** The transport is connected and current. */
@@ -56,8 +61,9 @@ const sse: Transport = (host) => {
   const on = <T>(type: string, handle: (data: T) => void) =>
     source.addEventListener(type, (event) => handle(JSON.parse((event as MessageEvent).data)));
 
+  const moves = host._moves;
   source.onopen = () => host._live();
-  on<SnapshotEventData>('snapshot', (data) => host._snapshot(data));
+  on<SnapshotEventData>('snapshot', (data) => host._snapshot(data, moves));
   on<Change>('change', (change) => host._changes([change]));
   on<{ peers: Peer[] }>('presence', (data) => host._peers(data.peers));
   // EventSource hides the status and would retry on its own without backoff; the host asks
@@ -95,18 +101,20 @@ const longPoll: Transport = (host, { longPollWaitSeconds }) =>
     // The first request returns at once, so the client is current (and says so) before the
     // long wait starts.
     const wait = first ? '' : `&wait=${longPollWaitSeconds}`;
+    const moves = host._moves;
     const response = await host._get(`changes?since=${host.version}${wait}`, {}, signal);
-    if (response.status == 200) host._catchUp(await response.json());
+    if (response.status == 200) host._catchUp(await response.json(), moves);
     host._live();
     return 0;
   });
 
 const poll: Transport = (host, options) =>
   loop(host, async (signal) => {
+    const moves = host._moves;
     const response = await host._get('', { 'If-None-Match': versionTag(host.version) }, signal);
     if (response.status == 200) {
       const view: SessionView = await response.json();
-      host._snapshot(view);
+      host._snapshot(view, moves);
     }
     host._live();
     return globalThis.document?.hidden

@@ -1,7 +1,8 @@
 import { expect } from '@open-wc/testing';
 import type { SyncReadyDetail } from '../../src/index.js';
+import { SyncClient } from '../../src/index.js';
 import { noStreamEndpoint } from '/__sync-server.js';
-import { eventAfter, serverCommand, syncElement, until } from './support/helpers.js';
+import { endpoint, eventAfter, serverCommand, syncElement, until } from './support/helpers.js';
 
 describe('<session-sync>: flaky networks and servers', () => {
   it('queues writes made offline, shows them at once, and sends them when back online', async () => {
@@ -90,5 +91,41 @@ describe('<session-sync>: flaky networks and servers', () => {
     expect(detail.recovered).to.be.true;
     expect(detail.state).to.deep.equal({ kept: 'yes' });
     expect(viewer.state).to.deep.equal({ kept: 'yes', after: 1 });
+  });
+
+  it('shows a write made after the server lost the session to a reader that was cut off meanwhile', async () => {
+    const writer = await syncElement();
+    const { key } = await writer.start({ n: 0 });
+    await writer.update({ n: 1 });
+    // The reader's network can be cut: its requests fail as they would offline.
+    let cut = false;
+    const reader = new SyncClient({
+      endpoint,
+      transport: 'long-poll',
+      retryMaxDelayMs: 300,
+      fetch: (input, init) => (cut ? Promise.reject(new TypeError('cut')) : fetch(input, init)),
+    });
+    await reader.join(key);
+    await until(
+      () => reader.status == 'live' && reader.version == writer.version,
+      'the reader is current',
+    );
+    const versionBefore = reader.version;
+
+    cut = true;
+    await serverCommand('sync-server:forget', { key });
+    await until(() => reader.status == 'reconnecting', 'the reader notices');
+    await until(
+      () => writer.status == 'live' && writer.version == 0,
+      'the writer re-creates the session',
+    );
+    expect(await writer.update({ n: 2 })).to.equal(versionBefore);
+    cut = false;
+    await until(() => (reader.state as { n: number }).n == 2, 'the reader sees the new write');
+    const { version } = reader;
+    await reader.leave();
+
+    // Same version as before the loss, other state: the reader was not fooled by the number.
+    expect(version).to.equal(versionBefore);
   });
 });
