@@ -28,6 +28,12 @@ import { diffStates } from './state-diff.js';
 import { transports, type TransportHost, type TransportName } from './transports.js';
 import { WriteQueue } from './write-queue.js';
 
+// What users of the client alone (`session-sync/client`) need beside the class.
+export { SyncError } from './errors.js';
+export { SYNC_CLIENT_DEFAULTS } from './options.js';
+export type { SyncClientOptions, TransportMode } from './options.js';
+export type { ErrorCode, Json, Peer } from '../protocol.js';
+
 export type SyncStatus = 'idle' | 'connecting' | 'live' | 'reconnecting' | 'offline' | 'error';
 
 export interface SyncReadyDetail {
