@@ -82,6 +82,14 @@ export interface PresenceEventData {
 }
 
 /**
+ * Data of the SSE `unavailable` event: the server's store cannot be reached, so changes may
+ * pause. The stream stays open; missed changes follow, in order, once the store is back.
+ */
+export interface UnavailableEventData {
+  detail: string;
+}
+
+/**
  * Stable error codes. The server puts one in every problem document (as `code`, and as the
  * last segment of `type`); the element puts one in every `error` event.
  */

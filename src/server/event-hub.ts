@@ -21,6 +21,9 @@ import type { NodeResponse, StreamSink } from './stream-sinks.js';
 
 const encoder = new TextEncoder();
 const HEARTBEAT = encoder.encode(': heartbeat\n\n');
+const UNAVAILABLE = encodeEvent('unavailable', {
+  detail: 'The store cannot be reached; changes resume when it is back.',
+});
 
 /** Formats one SSE event. Its JSON holds no raw line breaks, so one `data:` line suffices. */
 function encodeEvent(event: string, data: unknown, id?: number): Uint8Array {
@@ -109,7 +112,8 @@ class Channel {
         void this.run(() => this.repair());
         break;
       case 'unavailable':
-        // Streams stay open on heartbeats; the store's `resync` that follows repairs the gap.
+        // Streams stay open and say so; the store's `resync` that follows repairs the gap.
+        void this.run(() => this.broadcast(UNAVAILABLE));
         break;
     }
   }

@@ -78,7 +78,7 @@ export function toHttpProblem(error: unknown): HttpProblem {
     return new HttpProblem(
       503,
       'unavailable',
-      'The store cannot be reached; nothing was written.',
+      'The store cannot be reached; the write was not confirmed. Retry it with If-Match.',
       {
         headers: { 'Retry-After': retryAfter },
       },

@@ -107,7 +107,11 @@ export class StoreFullError extends Error {
   override name = 'StoreFullError';
 }
 
-/** The store cannot be reached right now. Maps to 503 with Retry-After; nothing was written. */
+/**
+ * The store cannot be reached right now. Maps to 503 with Retry-After. The write was not
+ * confirmed: a command cut off in flight may still have been applied, so clients retry with
+ * If-Match rather than assume nothing happened.
+ */
 export class StoreUnavailableError extends Error {
   override name = 'StoreUnavailableError';
   constructor(

@@ -82,11 +82,12 @@ describe('the event hub', () => {
     assert.deepEqual([event?.event, event?.id, event?.data.patch], ['change', '1', { n: 1 }]);
   });
 
-  test('streams stay open while the store is unavailable and catch up on resync', async (t) => {
+  test('streams say the store is unavailable, stay open, and catch up on resync', async (t) => {
     const { store, handler, session, open } = await setUp(t, { heartbeatMs: 30 });
     const events = await open();
     await events.next();
     store.announce({ type: 'unavailable' });
+    assert.equal((await events.next())?.event, 'unavailable');
     store.lostVersions.add(1).add(2);
     await patch(handler, session, { n: 1 });
     await patch(handler, session, { n: 2 });
