@@ -242,8 +242,6 @@ export class SessionSync extends ReactiveElement {
 
   protected override updated(changed: PropertyValues<this>): void {
     const target = this.session ? `${this.session} ${this.token ?? ''}` : '';
-    // The client dropped a refused token: not a request to join again.
-    if (this._client?.key == this.session && !this._client?.token) this._target = target;
     if (this.endpoint && target != this._target && this.isConnected) {
       if (target) this.join(this.session!, this.token).catch(noop);
       else this.leave();
@@ -311,8 +309,13 @@ export class SessionSync extends ReactiveElement {
     forward('change', () => this._showInForm());
     forward('status');
     forward('presence');
-    // A token the server refused is dropped: the attribute says so too.
-    forward('error', () => (this.token = client.token));
+    forward('error', () => {
+      // The client drops a token the server refused; the attribute follows, without a rejoin.
+      if (client.key && !client.token && this.token) {
+        this._target = `${client.key} `;
+        this.token = undefined;
+      }
+    });
     return (this._client = client);
   }
 

@@ -1,5 +1,5 @@
 import { expect, fixture, html } from '@open-wc/testing';
-import type { SessionSync } from '../../src/index.js';
+import type { SessionSync, SyncError } from '../../src/index.js';
 import { endpoint, syncElement, until } from './support/helpers.js';
 
 describe('<session-sync>: attributes', () => {
@@ -47,6 +47,33 @@ describe('<session-sync>: attributes', () => {
     expect(writer.canWrite).to.be.true;
     expect(viewer.canWrite).to.be.false;
     expect(viewer.hasAttribute('token')).to.be.false;
+  });
+
+  it('token: adding it to a view-only element makes it a writer', async () => {
+    const owner = await syncElement();
+    const { key } = await owner.start({});
+    const el = await syncElement({ session: key });
+    await until(() => el.status == 'live', 'joins view-only');
+
+    el.token = owner.token;
+    await until(() => el.canWrite && el.status == 'live', 'joins again with the token');
+
+    expect(await el.update({ upgraded: true })).to.be.a('number');
+  });
+
+  it('token: a token the server refuses is dropped, and the element stays a viewer', async () => {
+    const owner = await syncElement();
+    const { key } = await owner.start({ safe: true });
+    const el = await syncElement({ session: key, token: 'W'.repeat(24) });
+    await until(() => el.status == 'live', 'joins');
+
+    const refusal = await el.update({ safe: false }).catch((error: SyncError) => error);
+
+    expect(refusal.code).to.equal('forbidden');
+    expect(el.canWrite).to.be.false;
+    expect(el.hasAttribute('token')).to.be.false;
+    expect(el.state).to.deep.equal({ safe: true });
+    expect(el.status).to.equal('live');
   });
 
   it('transport and poll-interval: polling keeps two elements in step', async () => {
