@@ -8,7 +8,6 @@
  */
 import { applyMergePatch } from '../merge-patch.js';
 import {
-  CLIENT_HEADER,
   KEY_PATTERN,
   MERGE_PATCH_TYPE,
   versionTag,
@@ -22,10 +21,10 @@ import {
   type WriteAck,
 } from '../protocol.js';
 import { Backoff } from './backoff.js';
-import { errorFromResponse, SyncError } from './errors.js';
-import { SYNC_CLIENT_DEFAULTS, type ResolvedOptions, type SyncClientOptions } from './options.js';
+import type { SyncChangeDetail, SyncReadyDetail, SyncStatus } from './client-events.js';
+import { isOffline, noop, SessionConnection } from './connection.js';
+import { SyncError } from './errors.js';
 import { diffStates } from './state-diff.js';
-import { transports, type TransportHost, type TransportName } from './transports.js';
 import { WriteQueue } from './write-queue.js';
 
 // What users of the client alone (`session-sync/client`) need beside the class.
@@ -33,45 +32,12 @@ export { SyncError } from './errors.js';
 export { SYNC_CLIENT_DEFAULTS } from './options.js';
 export type { SyncClientOptions, TransportMode } from './options.js';
 export type { ErrorCode, Json, Peer } from '../protocol.js';
-
-export type SyncStatus = 'idle' | 'connecting' | 'live' | 'reconnecting' | 'offline' | 'error';
-
-export interface SyncReadyDetail {
-  key: string;
-  version: number;
-  state: Json;
-  canWrite: boolean;
-  /** True when the server had lost the session and this client re-created it. */
-  recovered: boolean;
-}
-
-export interface SyncChangeDetail {
-  state: Json;
-  version: number;
-  /** Merge patch from the previous state to `state`. */
-  patch: Json;
-  /** `local`: this client's own write, shown at once; `remote`: anything else. */
-  origin: 'local' | 'remote';
-}
-
-export interface SyncClientEventMap {
-  ready: SyncReadyDetail;
-  change: SyncChangeDetail;
-  status: { status: SyncStatus };
-  presence: { peers: Peer[] };
-  error: SyncError;
-}
-
-const noop = () => {};
-const isOffline = () => globalThis.navigator?.onLine === false;
-const WINDOW_EVENTS = ['online', 'offline', 'visibilitychange', 'pagehide'] as const;
-
-function randomId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(12));
-  return btoa(String.fromCharCode(...bytes))
-    .replace(/\+/g, '-')
-    .replace(/\//g, '_');
-}
+export type {
+  SyncChangeDetail,
+  SyncClientEventMap,
+  SyncReadyDetail,
+  SyncStatus,
+} from './client-events.js';
 
 /**
  * A client of one session at a time.
@@ -82,83 +48,15 @@ function randomId(): string {
  * const { key } = await client.start({ board: [] });
  * await client.update({ board: ['x'] });
  */
-export class SyncClient implements TransportHost {
-  /** Sent as `Sync-Client` with writes, so the echo of our own change is recognised. */
-  readonly clientId = randomId();
-  /** The options in force; a changed transport applies at the next `reconnect()`. */
-  readonly options: ResolvedOptions;
-  key?: string;
-  /** The write token; undefined for a viewer. */
-  token?: string;
-  version = 0;
+export class SyncClient extends SessionConnection {
+  /** The shared state: the server's last confirmed state with pending local writes on top. */
   state: Json = null;
-  status: SyncStatus = 'idle';
-  peers: Peer[] = [];
-
-  private _name?: string;
-  private _base: string;
-  private _fetch: typeof fetch;
+  /** The last state the server confirmed, at `version`. */
   private _confirmed: Json = null;
   private _queue = new WriteQueue();
-  private _backoff: Backoff;
-  private _transport: TransportName = 'sse';
-  private _failures = 0;
-  /** @internal */
-  _moves = 0;
-  /** Bumped by every connection attempt, so a slower earlier attempt gives way. */
-  private _connection = 0;
-  private _stop?: () => void;
-  private _timer?: ReturnType<typeof setTimeout>;
-  private _presenceTimer?: ReturnType<typeof setTimeout>;
   private _pumping = false;
-  private _wake = noop;
+  protected _wake = noop;
   private _recovering?: Promise<void>;
-  /** Bumped by start, join and leave, so answers for a session left behind are ignored. */
-  private _generation = 0;
-  private _listeners: {
-    [K in keyof SyncClientEventMap]?: Set<(d: SyncClientEventMap[K]) => void>;
-  } = {};
-
-  /** @throws TypeError when `endpoint` is not a URL (relative URLs need a document). */
-  constructor(options: SyncClientOptions) {
-    const base = new URL(String(options.endpoint), globalThis.document?.baseURI);
-    base.search = base.hash = '';
-    this._base = base.href.replace(/\/?$/, '/');
-    this._fetch = options.fetch ?? fetch.bind(globalThis);
-    this._name = options.name;
-    this.options = { ...SYNC_CLIENT_DEFAULTS };
-    for (const key of Object.keys(SYNC_CLIENT_DEFAULTS) as (keyof ResolvedOptions)[]) {
-      if (options[key] !== undefined) (this.options as any)[key] = options[key];
-    }
-    this._backoff = new Backoff(this.options.retryBaseDelayMs, this.options.retryMaxDelayMs);
-  }
-
-  /** True when a session is held together with its write token. */
-  get canWrite(): boolean {
-    return !!(this.key && this.token);
-  }
-
-  /** The name peers see; setting it announces it at once. */
-  get name(): string | undefined {
-    return this._name;
-  }
-  set name(name: string | undefined) {
-    this._name = name;
-    if (this.key) this._announce();
-  }
-
-  /**
-   * Listens to an event of the client.
-   * @returns a function that stops listening
-   */
-  on<K extends keyof SyncClientEventMap>(
-    type: K,
-    listener: (detail: SyncClientEventMap[K]) => void,
-  ): () => void {
-    const set = ((this._listeners as any)[type] ??= new Set()) as Set<typeof listener>;
-    set.add(listener);
-    return () => set.delete(listener);
-  }
 
   /**
    * Creates a session on the server and joins it with its write token.
@@ -220,15 +118,6 @@ export class SyncClient implements TransportHost {
     return this._write(state, true);
   }
 
-  /** Drops the current connection and opens a new one at once. */
-  reconnect(): void {
-    if (!this.key || this.status == 'error') return;
-    this._failures = 0;
-    if (this.options.transport != 'auto') this._transport = this.options.transport;
-    this._connect();
-    this._pump();
-  }
-
   private _write(body: Json, replace: boolean): Promise<number> {
     if (!this.canWrite || this.status == 'error' || JSON.stringify(body) === undefined) {
       const error = !this.key
@@ -248,7 +137,7 @@ export class SyncClient implements TransportHost {
   }
 
   /** Sends queued writes one at a time until none is left or the network is gone. */
-  private async _pump(): Promise<void> {
+  protected async _pump(): Promise<void> {
     if (this._pumping) return;
     this._pumping = true;
     const generation = this._generation;
@@ -308,7 +197,7 @@ export class SyncClient implements TransportHost {
   }
 
   /** The server no longer knows the session: re-create it if we can, else give up. */
-  private _recover(): Promise<void> {
+  protected _recover(): Promise<void> {
     if (!this.token) {
       // A viewer cannot restore it, but a writer may be about to: keep asking, slowly.
       this._retry(new SyncError('session-not-found', 'The server does not know this session', 404));
@@ -341,18 +230,6 @@ export class SyncClient implements TransportHost {
         this._halt(error as SyncError);
       } else this._retry(error.status == 412 ? undefined : error);
     }
-  }
-
-  // ---- what transports report (TransportHost) ----
-
-  /** @internal */
-  _url(path: string): string {
-    return `${this._base}sessions/${this.key}${path && '/' + path}`;
-  }
-
-  /** @internal */
-  _get(path: string, headers?: Record<string, string>, signal?: AbortSignal) {
-    return this._request('GET', this._url(path), undefined, headers, signal);
   }
 
   /** @internal */
@@ -397,36 +274,6 @@ export class SyncClient implements TransportHost {
     this._refresh('remote');
   }
 
-  /** @internal */
-  _peers(peers: Peer[]): void {
-    this.peers = peers;
-    this._emit('presence', { peers });
-  }
-
-  /** @internal */
-  _live(): void {
-    this._failures = 0;
-    this._backoff.reset();
-    this._setStatus('live');
-  }
-
-  /** @internal */
-  _failed(error?: SyncError): void | Promise<void> {
-    this._stop = undefined;
-    if (error?.status == 404) return this._recover();
-    if (error && !error.transient) return this._halt(error);
-    // The server answers (or the stream could not say), yet this transport does not work (a
-    // gateway that cannot stream or hold requests): step down to the next one. Going live
-    // resets the count, and an unreachable server does not add to it.
-    if (this.options.transport == 'auto' && (!error || error.status) && ++this._failures >= 2) {
-      this._failures = 0;
-      this._transport = this._transport == 'sse' ? 'long-poll' : 'poll';
-    }
-    this._retry(error);
-  }
-
-  // ---- internals ----
-
   private async _catchUpNow(): Promise<void> {
     const moves = this._moves;
     const response = await this._get(`changes?since=${this.version}`);
@@ -439,7 +286,7 @@ export class SyncClient implements TransportHost {
     this._confirmed = this.state = at.state;
     this.peers = peers;
     this._transport = this._firstTransport();
-    for (const type of WINDOW_EVENTS) globalThis.addEventListener?.(type, this);
+    this._watchWindow(true);
     this._connect(false);
     this._announce();
     const ready = this._ready(false);
@@ -447,92 +294,9 @@ export class SyncClient implements TransportHost {
     return ready;
   }
 
-  private _firstTransport(): TransportName {
-    const { transport } = this.options;
-    if (transport != 'auto') return transport;
-    // Node and other runtimes without EventSource start one step down.
-    return globalThis.EventSource ? 'sse' : 'long-poll';
-  }
-
   private _ready(recovered: boolean): SyncReadyDetail {
     const { key, version, state, canWrite } = this;
     return { key: key!, version, state, canWrite, recovered };
-  }
-
-  /** Window events: `online`, `offline`, `visibilitychange`, `pagehide`. @internal */
-  handleEvent(event: Event): void {
-    if (event.type == 'offline') {
-      this._disconnect();
-      this._setStatus('offline');
-    } else if (event.type == 'pagehide') {
-      this._request(
-        'DELETE',
-        this._url('presence/' + this.clientId),
-        undefined,
-        {},
-        undefined,
-        true,
-      ).catch(noop);
-    } else if (event.type == 'online' || (this._transport == 'poll' && !document.hidden)) {
-      // Back online, or a hidden tab that polled slowly is seen again: catch up now.
-      this._wake();
-      this.reconnect();
-    }
-  }
-
-  /**
-   * Opens the transport; first, unless the state was just read, re-reads the whole session.
-   * Resuming from our version alone is not enough: a session the server lost and a writer
-   * re-created counts from 0 again, so the same version may now hold another state.
-   */
-  private async _connect(reread = true): Promise<void> {
-    this._disconnect();
-    const attempt = this._connection;
-    if (this.status != 'live') {
-      this._setStatus(this.status == 'connecting' ? 'connecting' : 'reconnecting');
-    }
-    if (reread) {
-      try {
-        const moves = this._moves;
-        const view: SessionView = await (await this._get('')).json();
-        if (attempt != this._connection) return;
-        this._snapshot(view, moves);
-      } catch (error) {
-        if (attempt == this._connection) this._failed(error as SyncError);
-        return;
-      }
-    }
-    this._stop = transports[this._transport](this, this.options);
-  }
-
-  /** Stops the transport, a pending reconnection and any connection attempt in progress. */
-  private _disconnect(): void {
-    this._stop?.();
-    this._stop = undefined;
-    clearTimeout(this._timer);
-    this._connection++;
-  }
-
-  private _retry(error?: SyncError): void {
-    this._disconnect();
-    this._setStatus(isOffline() ? 'offline' : 'reconnecting', error);
-    // Offline, the `online` event reconnects.
-    if (!isOffline()) {
-      this._timer = setTimeout(() => this._connect(), this._backoff.next(error?.retryAfterMs));
-    }
-  }
-
-  private _announce(): void {
-    clearTimeout(this._presenceTimer);
-    const generation = this._generation;
-    this._request('PUT', this._url('presence/' + this.clientId), { name: this._name ?? null })
-      .then((response) => response.json())
-      .then((data) => {
-        const peers = Array.isArray(data) ? data : data?.peers;
-        if (peers && generation == this._generation) this._peers(peers);
-      })
-      .catch(noop);
-    this._presenceTimer = setTimeout(() => this._announce(), this.options.presenceIntervalMs);
   }
 
   /** Shows the confirmed state with pending writes on top, and tells what changed. */
@@ -549,7 +313,7 @@ export class SyncClient implements TransportHost {
   private _reset(status: SyncStatus): number {
     this._disconnect();
     clearTimeout(this._presenceTimer);
-    for (const type of WINDOW_EVENTS) globalThis.removeEventListener?.(type, this);
+    this._watchWindow(false);
     this._queue.clear(
       new SyncError('unavailable', 'The session was left before this write was sent'),
     );
@@ -562,7 +326,7 @@ export class SyncClient implements TransportHost {
   }
 
   /** A failure nothing will repair by retrying: stop and say so. */
-  private _halt(error: SyncError): void {
+  protected _halt(error: SyncError): void {
     this._disconnect();
     clearTimeout(this._presenceTimer);
     this._queue.clear(error);
@@ -584,55 +348,5 @@ export class SyncClient implements TransportHost {
     if (generation != this._generation) {
       throw new SyncError('unavailable', 'Another start(), join() or leave() came first');
     }
-  }
-
-  private _setStatus(status: SyncStatus, error?: SyncError): void {
-    // Errors are told once per outage, and every time for a fatal one.
-    const changed = status != this.status;
-    this.status = status;
-    if (changed) this._emit('status', { status });
-    if (error && (changed || status == 'error')) this._emit('error', error);
-  }
-
-  private _emit<K extends keyof SyncClientEventMap>(type: K, detail: SyncClientEventMap[K]): void {
-    this._listeners[type]?.forEach((listener) => {
-      try {
-        listener(detail);
-      } catch (error) {
-        // A listener's bug must not stop the client; report it as the platform would.
-        setTimeout(() => {
-          throw error;
-        });
-      }
-    });
-  }
-
-  private async _request(
-    method: string,
-    url: string,
-    body?: Json,
-    headers: Record<string, string> = {},
-    signal?: AbortSignal,
-    keepalive?: boolean,
-  ): Promise<Response> {
-    if (this.token && method != 'GET') headers.Authorization = `Bearer ${this.token}`;
-    if (method != 'GET') headers[CLIENT_HEADER] = this.clientId;
-    if (body !== undefined) headers['Content-Type'] ??= 'application/json';
-    let response: Response;
-    try {
-      response = await this._fetch(url, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        cache: 'no-store',
-        signal,
-        keepalive,
-      });
-    } catch (error) {
-      if (signal?.aborted) throw error;
-      throw new SyncError('network', 'The sync server cannot be reached');
-    }
-    if (response.ok || response.status == 304) return response;
-    throw await errorFromResponse(response);
   }
 }
