@@ -10,7 +10,7 @@ type JsonObject = { [key: string]: Json };
 const isObject = (value: unknown): value is JsonObject =>
   typeof value == 'object' && value !== null && !Array.isArray(value);
 
-const has = (object: JsonObject, key: string) => Object.prototype.hasOwnProperty.call(object, key);
+const has = (object: JsonObject, key: string) => Object.hasOwn(object, key);
 
 /**
  * Returns a merge patch `p` with `applyMergePatch(from, p)` equal to `to`, or undefined when

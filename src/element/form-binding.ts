@@ -46,7 +46,7 @@ export class FormBinding {
   show(state: Json): void {
     if (typeof state != 'object' || !state || Array.isArray(state)) return;
     for (const name of this._names()) {
-      const value = Object.prototype.hasOwnProperty.call(state, name) ? state[name] : undefined;
+      const value = Object.hasOwn(state, name) ? state[name] : undefined;
       // Leaving equal values alone keeps the caret where the user is typing.
       if (value === undefined || JSON.stringify(value) == JSON.stringify(this._read(name)))
         continue;

@@ -329,7 +329,10 @@ export class SessionSync extends ReactiveElement {
       warnOnce(`bind="${this.bind}" matches no form`);
       return;
     }
-    this._binding = new FormBinding(form, (patch) => this.update(patch).catch(noop));
+    // Edits before any session are the form's own business: they become the initial state.
+    this._binding = new FormBinding(form, (patch) => {
+      if (this._client?.key) this.update(patch).catch(noop);
+    });
     this._showInForm();
   }
 

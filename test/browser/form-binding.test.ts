@@ -42,11 +42,22 @@ function edit(control: HTMLInputElement | HTMLSelectElement, change: () => void)
 
 describe('<session-sync bind>: the form binding', () => {
   it('starts a session with the form values as the initial state', async () => {
-    const { el } = await boundForm('first');
+    const { el, control } = await boundForm('first');
+    const errors: Event[] = [];
+    el.addEventListener('error', (e) => errors.push(e));
 
+    edit(control('title'), () => (control('title').value = 'Lisbon'));
     const { state } = await el.start();
 
-    expect(state).to.deep.equal({ title: 'Trip', sunny: false, city: 'Oslo', size: 's', tags: [] });
+    expect(errors).to.deep.equal([]);
+
+    expect(state).to.deep.equal({
+      title: 'Lisbon',
+      sunny: false,
+      city: 'Oslo',
+      size: 's',
+      tags: [],
+    });
   });
 
   it('carries edits of every kind of control to another bound form', async () => {
