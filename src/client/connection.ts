@@ -198,7 +198,6 @@ export abstract class SessionConnection extends Emitter implements TransportHost
     this._stop = transports[this._transport](this, this.options);
   }
 
-  /** Stops the transport, a pending reconnection and any connection attempt in progress. */
   /** Starts or stops following the browser's window events (see `handleEvent`). */
   protected _watchWindow(watch: boolean): void {
     for (const type of WINDOW_EVENTS) {
@@ -206,6 +205,7 @@ export abstract class SessionConnection extends Emitter implements TransportHost
     }
   }
 
+  /** Stops the transport, a pending reconnection and any connection attempt in progress. */
   protected _disconnect(): void {
     this._stop?.();
     this._stop = undefined;
@@ -213,6 +213,7 @@ export abstract class SessionConnection extends Emitter implements TransportHost
     this._connection++;
   }
 
+  /** Reports the failure, then tries again after a backoff (or once the browser is online). */
   protected _retry(error?: SyncError): void {
     this._disconnect();
     this._setStatus(isOffline() ? 'offline' : 'reconnecting', error);
@@ -222,6 +223,7 @@ export abstract class SessionConnection extends Emitter implements TransportHost
     }
   }
 
+  /** Tells the server who is here, again before its presence TTL runs out. */
   protected _announce(): void {
     clearTimeout(this._presenceTimer);
     const generation = this._generation;
@@ -243,6 +245,7 @@ export abstract class SessionConnection extends Emitter implements TransportHost
     if (error && (changed || status == 'error')) this._emit('error', error);
   }
 
+  /** One request to the server, with the token and client id; rejects with a `SyncError`. */
   protected async _request(
     method: string,
     url: string,
