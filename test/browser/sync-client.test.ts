@@ -88,4 +88,31 @@ describe('SyncClient without an element', () => {
   it('throws at once when the endpoint is not a URL', () => {
     expect(() => new SyncClient({ endpoint: 'http://[bad' })).to.throw(TypeError);
   });
+
+  it('polls slowly while the page is hidden and catches up as soon as it is seen', async () => {
+    const writer = client();
+    const { key } = await writer.start({ seen: 0 });
+    const reader = client({ transport: 'poll', pollIntervalMs: 50, hiddenPollIntervalMs: 60_000 });
+    await reader.join(key);
+    await until(() => reader.status == 'live', 'the reader polls');
+
+    const setHidden = (hidden: boolean) => {
+      Object.defineProperty(document, 'hidden', { configurable: true, get: () => hidden });
+      // As the browser does: at the document, bubbling to the window.
+      document.dispatchEvent(new Event('visibilitychange', { bubbles: true }));
+    };
+    try {
+      setHidden(true);
+      // One more quick poll may be on its way; after it the hidden interval applies.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await writer.update({ seen: 1 });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(reader.state).to.deep.equal({ seen: 0 });
+
+      setHidden(false);
+      await until(() => (reader.state as { seen: number }).seen == 1, 'caught up once seen');
+    } finally {
+      delete (document as { hidden?: boolean }).hidden;
+    }
+  });
 });
