@@ -3,13 +3,11 @@
  * code's defaults and complete.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 
 import { DEFAULT_OPTIONS } from '../../src/server/index.js';
 import type { LimitOptions } from '../../src/server/limits.js';
-
-const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+import { literal, readmeSection, tableRows } from './support/readme.js';
 
 /** Every option the Security section must document: the limits and the slow-sender timeouts. */
 const LIMIT_OPTIONS: Array<keyof LimitOptions | 'headersTimeoutMs' | 'requestTimeoutMs'> = [
@@ -32,35 +30,17 @@ const LIMIT_OPTIONS: Array<keyof LimitOptions | 'headersTimeoutMs' | 'requestTim
 
 /** The rows of the limits table, as option name -> default cell. */
 function limitsTable(): Map<string, string> {
-  const security = readme.slice(
-    readme.indexOf('## Security'),
-    readme.indexOf('## Browser support'),
-  );
-  const table = security.slice(
-    security.indexOf('### Limits and their defaults'),
-    security.indexOf('### Reporting a problem'),
-  );
-  const rows = new Map<string, string>();
-  for (const line of table.split('\n')) {
-    const match = line.match(/^\| `(\w+)` \| `([^`]+)` \|/);
-    if (match) rows.set(match[1]!, match[2]!);
-  }
-  return rows;
-}
-
-function literal(code: string): unknown {
-  if (code === 'null') return null;
-  return Number(code.replace(/_/g, ''));
+  return tableRows(readmeSection('### Limits and their defaults', '### Reporting a problem'));
 }
 
 describe('the README Security section', () => {
   test('gives every limit the default the code has', () => {
     const rows = limitsTable();
 
-    for (const [name, code] of rows) {
+    for (const [name, cell] of rows) {
       assert.ok(name in DEFAULT_OPTIONS, `${name} is an option`);
       assert.deepStrictEqual(
-        literal(code),
+        literal(cell),
         DEFAULT_OPTIONS[name as keyof typeof DEFAULT_OPTIONS],
         name,
       );
@@ -77,10 +57,7 @@ describe('the README Security section', () => {
   });
 
   test('states the threat model and how to report a problem', () => {
-    const security = readme.slice(
-      readme.indexOf('## Security'),
-      readme.indexOf('## Browser support'),
-    );
+    const security = readmeSection('## Security', '## Browser support');
 
     for (const heading of [
       '### Threat model',

@@ -1,31 +1,15 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { DEFAULT_OPTIONS } from '../../src/server/index.js';
 import { PROBLEM_TITLES } from '../../src/server/problems.js';
-
-const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+import { literal, readme, readmeSection, tableRows } from './support/readme.js';
 
 /** The rows of the options table in the README's server section, as name -> default cell. */
 function optionsTable(): Map<string, string> {
-  const server = readme.slice(readme.indexOf('## The server'), readme.indexOf('## Deploying'));
-  const table = server.slice(server.indexOf('### Options'), server.indexOf('### HTTP contract'));
-  const rows = new Map<string, string>();
-  for (const line of table.split('\n')) {
-    const match = line.match(/^\| `(\w+)` \| (.+?) \|/);
-    if (match) rows.set(match[1]!, match[2]!);
-  }
-  return rows;
-}
-
-/** Reads the literal at the start of a default cell: `'*'`, `true`, `86_400_000`, `undefined`. */
-function literal(cell: string): unknown {
-  const code = cell.match(/^`([^`]+)`/)?.[1];
-  if (code === undefined) throw new Error(`No literal in ${cell}`);
-  if (code === 'undefined') return undefined;
-  if (code === 'true' || code === 'false') return code === 'true';
-  if (/^'.*'$/.test(code)) return code.slice(1, -1);
-  return Number(code.replace(/_/g, ''));
+  const server = readmeSection('## The server', '## Deploying');
+  return tableRows(
+    server.slice(server.indexOf('### Options'), server.indexOf('### HTTP contract')),
+  );
 }
 
 describe('the README server section', () => {
