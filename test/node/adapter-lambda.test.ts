@@ -215,7 +215,7 @@ describe('Lambda adapter: paths, deadlines and events that are not HTTP', () => 
         headers: { 'X-Forwarded-For': `203.0.113.${Math.floor(Math.random() * 250)}` },
       }) as LambdaHttpEvent & { requestContext: Record<string, any> };
       if ('http' in event.requestContext) event.requestContext.http.sourceIp = sourceIp;
-      else event.requestContext.identity.sourceIp = sourceIp;
+      else event.requestContext.identity!.sourceIp = sourceIp;
       return limited(event, lambdaContext());
     };
 
