@@ -50,6 +50,15 @@ const server = createServer((request, response) => {
   }
 });
 
+server.once('error', (error) => {
+  const hint =
+    error.code === 'EADDRINUSE'
+      ? ` Port ${options.port} is taken: pick another with --port or PORT (0 picks a free one).`
+      : '';
+  console.error(`demo: cannot listen on ${options.host}:${options.port}: ${error.message}.${hint}`);
+  process.exit(1);
+});
+
 server.listen(options.port, options.host, () => {
   const { port } = server.address();
   const shownHost = options.host === '127.0.0.1' ? 'localhost' : options.host;
