@@ -61,7 +61,9 @@ server.once('error', (error) => {
 
 server.listen(options.port, options.host, () => {
   const { port } = server.address();
-  const shownHost = options.host === '127.0.0.1' ? 'localhost' : options.host;
+  const { host } = options;
+  const anyLocal = ['127.0.0.1', '::1', '0.0.0.0', '::'].includes(host);
+  const shownHost = anyLocal ? 'localhost' : host.includes(':') ? `[${host}]` : host;
   console.log(`session-sync demo: open http://${shownHost}:${port}/ in two windows`);
 });
 
@@ -77,13 +79,20 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 }
 
 function readOptions() {
-  const { values } = parseArgs({
-    options: {
-      port: { type: 'string', short: 'p' },
-      host: { type: 'string' },
-      verbose: { type: 'boolean', default: false },
-    },
-  });
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        port: { type: 'string', short: 'p' },
+        host: { type: 'string' },
+        verbose: { type: 'boolean', default: false },
+      },
+    }));
+  } catch (error) {
+    console.error(`demo: ${error.message}`);
+    console.error('usage: node scripts/demo.mjs [--port 8787] [--host 127.0.0.1] [--verbose]');
+    process.exit(2);
+  }
   const rawPort = values.port ?? process.env.PORT ?? String(DEFAULT_PORT);
   const port = Number(rawPort);
   if (!/^\d+$/.test(rawPort) || port > 65535) {
