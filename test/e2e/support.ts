@@ -87,6 +87,10 @@ export class DemoServer {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.#child = child;
+    // A test file that dies without running its `after` hooks must not leave the server behind.
+    const killOnExit = () => child.kill('SIGKILL');
+    process.once('exit', killOnExit);
+    child.once('exit', () => process.off('exit', killOnExit));
     let errorOutput = '';
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (chunk: string) => {
