@@ -24,7 +24,7 @@ export async function readBodyText(request: Request, maxBytes: number): Promise<
     if (done) break;
     total += value.byteLength;
     if (total > maxBytes) {
-      await reader.cancel().catch(() => undefined);
+      await discardRest(reader);
       throw tooLarge(maxBytes);
     }
     chunks.push(value);
@@ -40,6 +40,33 @@ export async function readBodyText(request: Request, maxBytes: number): Promise<
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     throw new HttpProblem(400, 'bad-request', 'The body is not valid UTF-8.');
+  }
+}
+
+/** How much of an oversized body is read and dropped, at most, before the answer. */
+const DISCARD_MAX_BYTES = 1024 * 1024;
+const DISCARD_MAX_MS = 1000;
+
+/**
+ * Reads and drops the rest of an oversized body (within a budget) before the 413 goes out.
+ * A server that closes a connection with unread bytes makes the kernel reset it, and the
+ * client then loses the answer and sees a network error instead of our problem document
+ * (RFC 9112, section 9.6). Past the budget the body is cancelled and the connection ends.
+ */
+async function discardRest(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+  const cancel = () => reader.cancel().catch(() => undefined);
+  const deadline = setTimeout(cancel, DISCARD_MAX_MS);
+  try {
+    for (let left = DISCARD_MAX_BYTES; left > 0;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      left -= value.byteLength;
+    }
+    await cancel();
+  } catch {
+    // The body ended badly or was cancelled by the deadline: the 413 is still the answer.
+  } finally {
+    clearTimeout(deadline);
   }
 }
 
