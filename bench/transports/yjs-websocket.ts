@@ -20,6 +20,10 @@ interface Client {
 
 /** A Y.Doc connected to `room`, without awareness or cross-tab channels. */
 export function connectYjsClient(url: string, room: string): Client {
+  // Every y-websocket provider in Node adds a process 'exit' listener (removed by destroy());
+  // hundreds at once are expected here, not a leak.
+  const exitListeners = process.listenerCount('exit') + 1;
+  if (exitListeners >= process.getMaxListeners()) process.setMaxListeners(exitListeners + 100);
   const doc = new Y.Doc();
   const provider = new WebsocketProvider(url, room, doc, {
     WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
@@ -55,8 +59,6 @@ export class YjsTarget implements PropagationTarget {
   async openReaders(count: number, onDelivery: DeliveryListener): Promise<void> {
     const url = this.#server!.url;
     const room = `bench-${process.pid}-${(this.#rooms += 1)}`;
-    // Every y-websocket provider in Node adds a process 'exit' listener; hundreds are expected.
-    process.setMaxListeners(process.listenerCount('exit') + count + 16);
     this.#writer = connectYjsClient(url, room);
 
     for (let reader = 0; reader < count; reader += 1) {
