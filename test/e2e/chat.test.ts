@@ -3,42 +3,31 @@
  * one joins with the edit link, one reads along with the view-only link.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { DemoServer, START_BUTTON, launchChromium, openPage, waitForAgreement } from './support.js';
+import { describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { START_BUTTON, demoInChromium, waitForAgreement } from './support.js';
 
 const MESSAGES = `[...document.querySelectorAll('#log li')].map((item) => item.textContent)`;
 const PEOPLE_HERE = `document.getElementById('here').textContent.split(', ').sort()`;
 
 describe('the chat demo in three browsers', { timeout: 180_000 }, () => {
-  const server = new DemoServer();
-  let browser: Browser;
+  const { server, open } = demoInChromium();
   let ada: Page;
   let brook: Page;
   let reader: Page;
   let everyone: Page[];
 
-  before(async () => {
-    await server.start(0);
-    browser = await launchChromium();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server.kill();
-  });
-
   it('starts a chat in one page and joins it from the edit and view-only links', async () => {
-    ada = await openPage(browser, `${server.url}/chat.html`);
+    ada = await open(`${server.url}/chat.html`);
     await setName(ada, 'Ada');
     await ada.click(START_BUTTON);
     await ada.locator('#room').waitFor({ state: 'visible' });
     const editLink: string = await ada.evaluate(`document.querySelector('session-sync').shareLink`);
     const viewLink: string = await ada.evaluate(`document.querySelector('session-sync').viewLink`);
 
-    brook = await openPage(browser, editLink);
+    brook = await open(editLink);
     await setName(brook, 'Brook');
-    reader = await openPage(browser, viewLink);
+    reader = await open(viewLink);
     await setName(reader, 'Cleo');
     everyone = [ada, brook, reader];
 

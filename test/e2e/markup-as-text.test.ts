@@ -5,9 +5,9 @@
  * element or script the values could have created.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { DemoServer, launchChromium, openPage } from './support.js';
+import { before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { demoInChromium } from './support.js';
 
 const IMG = '<img src=x onerror="window.__injected=1">';
 const SCRIPT = '<script>window.__injected=2</script>';
@@ -22,26 +22,23 @@ const INJECTED_ELEMENTS = `(() => {
 })()`;
 
 describe('markup in the shared state', { timeout: 120_000 }, () => {
-  const server = new DemoServer();
-  let browser: Browser;
+  const demo = demoInChromium();
   let key: string;
 
   before(async () => {
-    await server.start(0);
-    browser = await launchChromium();
     const state = {
       messages: { m1: { name: IMG, text: `${SCRIPT}${BOLD}`, at: 1 } },
       players: { X: { id: 'x', name: IMG }, O: { id: 'o', name: SCRIPT } },
       cells: { 0: IMG, 1: 'X' },
       slide: `${BOLD}`,
     };
-    const created = await fetch(`${server.url}/sessions`, {
+    const created = await fetch(`${demo.server.url}/sessions`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ state }),
     });
     key = ((await created.json()) as { key: string }).key;
-    const presence = await fetch(`${server.url}/sessions/${key}/presence/intruder`, {
+    const presence = await fetch(`${demo.server.url}/sessions/${key}/presence/intruder`, {
       method: 'PUT',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ name: `${IMG}${SCRIPT}` }),
@@ -49,13 +46,8 @@ describe('markup in the shared state', { timeout: 120_000 }, () => {
     assert.equal(presence.status, 200);
   });
 
-  after(async () => {
-    await browser?.close();
-    await server.kill();
-  });
-
-  async function open(demo: string): Promise<Page> {
-    const page = await openPage(browser, `${server.url}/${demo}#session=${key}`);
+  async function open(demoPage: string): Promise<Page> {
+    const page = await demo.open(`${demo.server.url}/${demoPage}#session=${key}`);
     await page.waitForFunction(`document.querySelector('session-sync')?.status === 'live'`);
     // Give any injected handler (an image's onerror) the time it would need to run.
     await page.waitForTimeout(300);

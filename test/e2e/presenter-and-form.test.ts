@@ -3,34 +3,22 @@
  * the slide on the view-only link, and the zero-script form is shared through `bind`.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { DemoServer, START_BUTTON, launchChromium, openPage, waitForAgreement } from './support.js';
+import { describe, it } from 'node:test';
+import { START_BUTTON, demoInChromium, waitForAgreement } from './support.js';
 
 const SLIDE_TITLE = `document.getElementById('title').textContent`;
 
 describe('the presenter and form demos', { timeout: 180_000 }, () => {
-  const server = new DemoServer();
-  let browser: Browser;
-
-  before(async () => {
-    await server.start(0);
-    browser = await launchChromium();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server.kill();
-  });
+  const { server, open } = demoInChromium();
 
   it('moves the audience on the view-only link to the slide the presenter shows', async () => {
-    const presenter = await openPage(browser, `${server.url}/presenter.html`);
+    const presenter = await open(`${server.url}/presenter.html`);
     await presenter.click(START_BUTTON);
     await presenter.locator('#talk').waitFor({ state: 'visible' });
     const viewLink: string = await presenter.evaluate(
       `document.querySelector('session-sync').viewLink`,
     );
-    const audience = await openPage(browser, viewLink);
+    const audience = await open(viewLink);
     await waitForAgreement([presenter, audience], SLIDE_TITLE, 'One JSON state, many browsers');
 
     await presenter.click('#next');
@@ -41,7 +29,7 @@ describe('the presenter and form demos', { timeout: 180_000 }, () => {
   });
 
   it('shares what two editors type into the bound form with every window, viewers read-only', async () => {
-    const first = await openPage(browser, `${server.url}/form.html`);
+    const first = await open(`${server.url}/form.html`);
     await first.click(START_BUTTON);
     await first.waitForFunction(`document.querySelector('session-sync').status === 'live'`);
     const editLink: string = await first.evaluate(
@@ -50,8 +38,8 @@ describe('the presenter and form demos', { timeout: 180_000 }, () => {
     const viewLink: string = await first.evaluate(
       `document.querySelector('session-sync').viewLink`,
     );
-    const second = await openPage(browser, editLink);
-    const viewer = await openPage(browser, viewLink);
+    const second = await open(editLink);
+    const viewer = await open(viewLink);
     for (const page of [second, viewer]) {
       await page.waitForFunction(`document.querySelector('session-sync').status === 'live'`);
     }

@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
 
@@ -69,6 +70,28 @@ export async function openPage(browser: Browser, url: string): Promise<Page> {
   });
   await page.goto(url);
   return page;
+}
+
+/**
+ * Starts the demo server and Chromium before a suite's tests and stops both after them, so
+ * each suite talks to a server of its own, as a user who ran `npm start` would.
+ * @returns the server, and `open(url)` for a page in a browser context of its own
+ */
+export function demoInChromium(): { server: DemoServer; open(url: string): Promise<Page> } {
+  const server = new DemoServer();
+  let browser: Browser | undefined;
+
+  before(async () => {
+    await server.start(0);
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server.kill();
+  });
+
+  return { server, open: (url) => openPage(browser!, url) };
 }
 
 /** The demo server as a child process; `start` may be called again after `kill`. */

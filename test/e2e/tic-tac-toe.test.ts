@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { DemoServer, START_BUTTON, launchChromium, openPage, waitForAgreement } from './support.js';
+import { describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { START_BUTTON, demoInChromium, waitForAgreement } from './support.js';
 
 const BOARD = `[...document.querySelectorAll('[data-cell]')].map((cell) => cell.textContent)`;
 const TURN_LINE = `document.getElementById('turn').textContent`;
@@ -15,26 +15,15 @@ const ALL_CELLS_DISABLED = `[...document.querySelectorAll('[data-cell]')].every(
 const STATUS = `document.querySelector('session-sync').status`;
 
 describe('the tic-tac-toe demo in three browsers', { timeout: 240_000 }, () => {
-  const server = new DemoServer();
-  let browser: Browser;
+  const { server, open } = demoInChromium();
   let playerX: Page;
   let playerO: Page;
   let spectator: Page;
   let everyone: Page[];
   let key: string;
 
-  before(async () => {
-    await server.start(0);
-    browser = await launchChromium();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server.kill();
-  });
-
   it('starts a game in one page and seats a second player who opens the edit link', async () => {
-    playerX = await openPage(browser, `${server.url}/tic-tac-toe.html`);
+    playerX = await open(`${server.url}/tic-tac-toe.html`);
     await setName(playerX, 'Ada');
     await playerX.click(START_BUTTON);
     await playerX.locator('#game').waitFor({ state: 'visible' });
@@ -46,9 +35,9 @@ describe('the tic-tac-toe demo in three browsers', { timeout: 240_000 }, () => {
       `document.querySelector('session-sync').viewLink`,
     );
 
-    playerO = await openPage(browser, editLink);
+    playerO = await open(editLink);
     await setName(playerO, 'Brook');
-    spectator = await openPage(browser, viewLink);
+    spectator = await open(viewLink);
     await setName(spectator, 'Cleo');
     everyone = [playerX, playerO, spectator];
 
