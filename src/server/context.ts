@@ -46,14 +46,14 @@ export function bearerToken(request: Request): string | undefined {
  *
  * @throws HttpProblem 401 without a token, 403 with a wrong one
  */
-export async function authorize(request: Request, session: StoredSession): Promise<void> {
+export function authorize(request: Request, session: StoredSession): void {
   const token = bearerToken(request);
   if (token === undefined) {
     throw new HttpProblem(401, 'unauthorized', 'Send the write token as Authorization: Bearer.', {
       headers: { 'WWW-Authenticate': 'Bearer realm="session-sync"' },
     });
   }
-  if (!TOKEN_PATTERN.test(token) || !(await tokenMatches(token, session.tokenHash))) {
+  if (!TOKEN_PATTERN.test(token) || !tokenMatches(token, session.tokenHash)) {
     throw new HttpProblem(403, 'forbidden', 'This write token does not belong to the session.');
   }
 }

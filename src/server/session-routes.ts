@@ -52,7 +52,7 @@ async function createSession(
   const updatedAt = Date.now();
   const session: StoredSession = {
     key,
-    tokenHash: await hashToken(token),
+    tokenHash: hashToken(token),
     version: 0,
     state,
     updatedAt,
@@ -168,7 +168,7 @@ export function registerSessionRoutes(app: Hono, context: RouteContext): void {
   app.patch('/sessions/:key', async (c) => {
     const session = await store.get(checkKey(c.req.param('key')));
     if (!session) throw sessionNotFound();
-    await authorize(c.req.raw, session);
+    authorize(c.req.raw, session);
     if (!hasMediaType(c.req.raw, [MERGE_PATCH_TYPE])) {
       throw new HttpProblem(
         415,
@@ -190,7 +190,7 @@ export function registerSessionRoutes(app: Hono, context: RouteContext): void {
     // A write token on an unknown key re-creates the session, so a client whose server lost
     // its memory (a recycled serverless instance) can restore the state it holds.
     if (!session && !(token && TOKEN_PATTERN.test(token))) throw sessionNotFound();
-    if (session) await authorize(c.req.raw, session);
+    if (session) authorize(c.req.raw, session);
     requireJsonBody(c.req.raw);
     const state = await readJsonBody(c.req.raw, limits);
     checkStateSize(state, context);
@@ -201,7 +201,7 @@ export function registerSessionRoutes(app: Hono, context: RouteContext): void {
       // Another request re-created it first: write over it like any PUT, if the token fits.
       const current = await store.get(key);
       if (!current) throw sessionNotFound();
-      await authorize(c.req.raw, current);
+      authorize(c.req.raw, current);
       return write(context, c.req.raw, current, () => state, { patch: state, replace: true });
     }
     return write(context, c.req.raw, session, () => state, { patch: state, replace: true });
@@ -210,7 +210,7 @@ export function registerSessionRoutes(app: Hono, context: RouteContext): void {
   app.delete('/sessions/:key', async (c) => {
     const session = await store.get(checkKey(c.req.param('key')));
     if (!session) throw sessionNotFound();
-    await authorize(c.req.raw, session);
+    authorize(c.req.raw, session);
     await store.delete(session.key);
     return new Response(null, { status: 204 });
   });

@@ -1,8 +1,10 @@
 /**
  * Session keys and write tokens: random, URL-safe, stored only as hashes.
  *
- * Web Crypto only (no `node:crypto`), so the handler runs unchanged on edge runtimes.
+ * No `node:crypto`: random bytes come from Web Crypto and hashes from `sha256.ts`, so the
+ * handler runs unchanged on edge runtimes.
  */
+import { sha256Hex } from './sha256.js';
 
 /** 144 bits: above the contract's 128 and a whole number of base64 characters (24). */
 const RANDOM_BYTES = 18;
@@ -19,11 +21,8 @@ export function randomId(): string {
 }
 
 /** Hex SHA-256 of a token, as stores keep it. */
-export async function hashToken(token: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(token));
-  let hex = '';
-  for (const byte of new Uint8Array(digest)) hex += byte.toString(16).padStart(2, '0');
-  return hex;
+export function hashToken(token: string): string {
+  return sha256Hex(token);
 }
 
 /**
@@ -38,6 +37,6 @@ export function constantTimeEqual(a: string, b: string): boolean {
 }
 
 /** True when `token` hashes to `tokenHash`. */
-export async function tokenMatches(token: string, tokenHash: string): Promise<boolean> {
-  return constantTimeEqual(await hashToken(token), tokenHash);
+export function tokenMatches(token: string, tokenHash: string): boolean {
+  return constantTimeEqual(hashToken(token), tokenHash);
 }
