@@ -3,12 +3,12 @@
  * child process running `scripts/demo.mjs`), and Debian's Chromium driven by playwright-core.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
+import { CHROMIUM_ARGS, SANDBOX_ARGS, findChromium } from '../support/chromium.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -16,44 +16,11 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const START_BUTTON = 'session-sync [part~="start"]';
 const SERVER_START_TIMEOUT_MS = 20_000;
 
-/** Flags that keep Chromium quiet and working on a closed network, as root or not. */
-const CHROMIUM_ARGS = [
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-
-/** Finds Chromium through CHROME_PATH or the usual Debian paths, or says how to get it. */
-export function findChromium(): string {
-  const fromEnvironment = process.env.CHROME_PATH;
-  if (fromEnvironment) {
-    if (!existsSync(fromEnvironment)) {
-      throw new Error(`CHROME_PATH is set to ${fromEnvironment}, but there is no file there.`);
-    }
-    return fromEnvironment;
-  }
-  const found = ['/usr/bin/chromium', '/usr/lib/chromium/chromium', '/usr/bin/google-chrome'].find(
-    (path) => existsSync(path),
-  );
-  if (!found) {
-    throw new Error(
-      'No Chromium found. Install it (Debian: `sudo apt-get install -y chromium`) ' +
-        'or point CHROME_PATH at a Chrome or Chromium binary.',
-    );
-  }
-  return found;
-}
-
 export async function launchChromium(): Promise<Browser> {
-  const runsAsRoot = process.getuid?.() === 0;
   return chromium.launch({
     executablePath: findChromium(),
     headless: true,
-    // Chromium's sandbox cannot start as root.
-    args: runsAsRoot ? [...CHROMIUM_ARGS, '--no-sandbox'] : CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...SANDBOX_ARGS],
     timeout: 60_000,
   });
 }
