@@ -54,6 +54,23 @@ describe('bad input, in process', () => {
     assert.equal(response.status, 413);
   });
 
+  test('a body longer than its Content-Length says is still cut at maxBodyBytes', async (t) => {
+    const handler = testHandler(t, { maxBodyBytes: 1024 });
+    const session = await newSession(handler);
+    const headers = writer(session, {
+      'Content-Type': 'application/merge-patch+json',
+      'Content-Length': '20',
+    });
+    const body = JSON.stringify({ text: 'x'.repeat(2000) });
+    const response = await handler(
+      new Request(`${BASE}/sessions/${session.key}`, { method: 'PATCH', headers, body }),
+    );
+
+    assert.equal(response.status, 413);
+    const view = await (await call(handler, 'GET', `/sessions/${session.key}`)).json();
+    assert.equal(view.version, 0);
+  });
+
   test('a body nested 100,000 levels deep answers 413 without overflowing the stack', async (t) => {
     const handler = testHandler(t);
     const session = await newSession(handler);
