@@ -20,9 +20,23 @@ export function randomId(): string {
   return base64url(crypto.getRandomValues(new Uint8Array(RANDOM_BYTES)));
 }
 
+/**
+ * Hashes of tokens seen lately. A writer sends the same token with every write, so each is
+ * hashed once rather than per request. Cleared whenever it fills, so a flood of made-up tokens
+ * costs a hash each, as without it, and cannot grow it.
+ */
+const recentHashes = new Map<string, string>();
+const RECENT_HASHES_MAX = 4096;
+
 /** Hex SHA-256 of a token, as stores keep it. */
 export function hashToken(token: string): string {
-  return sha256Hex(token);
+  let hash = recentHashes.get(token);
+  if (hash === undefined) {
+    hash = sha256Hex(token);
+    if (recentHashes.size >= RECENT_HASHES_MAX) recentHashes.clear();
+    recentHashes.set(token, hash);
+  }
+  return hash;
 }
 
 /**

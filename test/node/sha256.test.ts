@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 
 import { sha256Hex } from '../../src/server/sha256.js';
+import { hashToken } from '../../src/server/tokens.js';
 
 const reference = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
@@ -38,5 +39,18 @@ describe('sha256Hex', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('hashToken', () => {
+  test('gives the SHA-256 of a token whether it was hashed lately or not', () => {
+    const token = 'a-write-token-of-24-chars';
+    const first = hashToken(token);
+    // More distinct tokens than the memo of recent hashes holds, so it is emptied on the way.
+    for (let i = 0; i < 10_000; i++) assert.equal(hashToken(`other-${i}`), reference(`other-${i}`));
+
+    assert.equal(first, reference(token));
+    assert.equal(hashToken(token), reference(token));
+    assert.equal(hashToken(token), first);
   });
 });
