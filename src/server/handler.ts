@@ -7,6 +7,7 @@
  * problem funnel for errors, and one log line per request.
  */
 import { Hono } from 'hono';
+import { getPath } from 'hono/utils/url';
 import { applyCors, optionsResponse } from './cors.js';
 import type { RouteContext } from './context.js';
 import { jsonResponse } from './context.js';
@@ -118,7 +119,7 @@ export function createSyncHandler(options: Partial<SyncHandlerOptions> = {}): Sy
 
   const handle = async (request: Request, env?: unknown): Promise<Response> => {
     const startedAt = performance.now();
-    const route = routeOf(new URL(request.url).pathname);
+    const route = routeOf(getPath(request));
     let response: Response;
     if (closing.signal.aborted) {
       response = problemResponse(

@@ -15,7 +15,7 @@ import type { AbuseLimits } from './limits.js';
  */
 export function limitsMiddleware(limits: AbuseLimits): MiddlewareHandler {
   return async (c, next) => {
-    const { kind, key } = classify(c.req.method, new URL(c.req.url));
+    const { kind, key } = classify(c.req.method, c.req.url);
     if (kind === 'other') return next();
 
     const address = clientAddress(c.req.raw, c.env, limits.options.trustProxyHeader);

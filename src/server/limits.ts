@@ -8,6 +8,7 @@
  * budget with wrong tokens and lock its real writers out. Concurrent requests may therefore
  * overshoot a session's burst by the number in flight, which the per-address limit bounds.
  */
+import { getPath } from 'hono/utils/url';
 import { HttpProblem } from './problems.js';
 import { OpenCounter, RateLimiter } from './rate-limiter.js';
 import type { RateDecision } from './rate-limiter.js';
@@ -50,9 +51,16 @@ const MAX_TRACKED_KEYS = 100_000;
 
 export type RequestKind = 'create' | 'write' | 'presence' | 'stream' | 'other';
 
-/** What a request under `/sessions` is, for the limits; `key` is the session key if any. */
-export function classify(method: string, url: URL): { kind: RequestKind; key?: string } {
-  const [root, key, sub, , extra] = url.pathname.split('/').slice(1);
+/**
+ * What a request under `/sessions` is, for the limits; `key` is the session key if any.
+ *
+ * @param url - the request's URL; its path is read as the router reads it, and the query only
+ *   for a long-poll, so most requests cost no URL parsing here
+ */
+export function classify(method: string, url: string): { kind: RequestKind; key?: string } {
+  const [root, key, sub, , extra] = getPath({ url } as Request)
+    .split('/')
+    .slice(1);
   if (root !== 'sessions') return { kind: 'other' };
   if (key === undefined || key === '') return { kind: method === 'POST' ? 'create' : 'other' };
   if (sub === undefined) {
@@ -64,7 +72,7 @@ export function classify(method: string, url: URL): { kind: RequestKind; key?: s
   }
   if (
     method === 'GET' &&
-    (sub === 'events' || (sub === 'changes' && url.searchParams.has('wait')))
+    (sub === 'events' || (sub === 'changes' && new URL(url).searchParams.has('wait')))
   ) {
     return { kind: 'stream', key };
   }
