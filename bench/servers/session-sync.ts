@@ -1,6 +1,8 @@
 /**
- * Our server under test, from the TypeScript sources, in-memory store unless
- * `BENCH_REDIS_URL` names a Redis (then the Redis store under `BENCH_REDIS_PREFIX`).
+ * Our server under test, as published: the build in `dist/server` (what `npx
+ * session-sync-server` runs), so the figures include nothing the TypeScript loader adds to the
+ * sources. In-memory store unless `BENCH_REDIS_URL` names a Redis (then the Redis store under
+ * `BENCH_REDIS_PREFIX`). `npm run bench` builds first.
  *
  * The abuse limits stay switched on but are raised beyond what the benchmarks reach: every
  * reader and writer here comes from 127.0.0.1, which the default per-address limits would
@@ -28,18 +30,17 @@ const RAISED_LIMITS = {
   maxSessions: 1_000_000,
 };
 
+// Typed from the sources, loaded from the build, so type-checking the bench needs no build.
+type ServerModule = typeof import('../../src/server/index.js');
+type RedisModule = typeof import('../../src/server/redis-store.js');
+const BUILT = '../../dist/server';
+
 await serveAsChild(async () => {
-  const { startServer } = await import('../../src/server/index.js');
+  const { startServer } = (await import(`${BUILT}/index.js`)) as ServerModule;
   const redisUrl = process.env.BENCH_REDIS_URL;
   let store: SyncStore | undefined;
   if (redisUrl) {
-    // Named through a variable: the Redis store may not exist in every checkout yet.
-    const redisStoreModule = '../../src/server/redis-store.js';
-    const { RedisStore } = (await import(redisStoreModule)) as {
-      RedisStore: new (options: { url: string; keyPrefix?: string }) => SyncStore & {
-        ready(): Promise<void>;
-      };
-    };
+    const { RedisStore } = (await import(`${BUILT}/redis-store.js`)) as RedisModule;
     const redisStore = new RedisStore({ url: redisUrl, keyPrefix: process.env.BENCH_REDIS_PREFIX });
     await redisStore.ready();
     store = redisStore;
