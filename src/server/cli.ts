@@ -24,6 +24,10 @@ Options:
                         or milliseconds (env SESSION_TTL; default 24h)
   --redis <url>         keep sessions in Redis, such as redis://127.0.0.1:6379 (env REDIS_URL),
                         so several instances share them; default: in memory
+  --trust-proxy-header <name>
+                        take the client address for the limits from this header, such as
+                        x-forwarded-for, set by a reverse proxy you run in front (env
+                        TRUST_PROXY_HEADER); default: the connection's address
   -h, --help            show this help
 `;
 
@@ -49,6 +53,13 @@ function parsePort(text: string): number {
   return port;
 }
 
+function parseHeaderName(text: string): string {
+  if (!/^[A-Za-z0-9-]+$/.test(text.trim())) {
+    throw new UsageError(`--trust-proxy-header: expected a header name, got "${text}"`);
+  }
+  return text.trim().toLowerCase();
+}
+
 interface Command {
   help: boolean;
   options: Partial<ServerOptions>;
@@ -67,6 +78,7 @@ function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
         'allow-origin': { type: 'string' },
         ttl: { type: 'string' },
         redis: { type: 'string' },
+        'trust-proxy-header': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -89,6 +101,8 @@ function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
   }
   const ttl = values.ttl ?? env.SESSION_TTL;
   if (ttl) options.sessionTtlMs = parseDuration(ttl);
+  const proxyHeader = values['trust-proxy-header'] ?? env.TRUST_PROXY_HEADER;
+  if (proxyHeader) options.trustProxyHeader = parseHeaderName(proxyHeader);
 
   return { help: values.help ?? false, options, redisUrl: values.redis ?? env.REDIS_URL };
 }

@@ -92,6 +92,33 @@ describe('the session-sync-server command', () => {
     assert.equal(await withTimeout(exited, 10_000), 0);
   });
 
+  test('with --trust-proxy-header it limits each address the proxy names', async (t) => {
+    const { child, exited, url } = await startCommand(t, [
+      '--port',
+      '0',
+      '--trust-proxy-header',
+      'X-Forwarded-For',
+    ]);
+    const create = async (address: string) => {
+      const headers = { 'X-Forwarded-For': address };
+      const response = await fetch(`${url}/sessions`, { method: 'POST', headers });
+      await response.text();
+      return response.status;
+    };
+
+    // All requests come over loopback; only the header tells the clients apart. The default
+    // burst is 30 creations per address, so the first address is limited well within 100.
+    let status = 201;
+    for (let sent = 0; sent < 100 && status === 201; sent++) status = await create('203.0.113.1');
+    assert.equal(status, 429);
+    assert.equal(await create('203.0.113.2'), 201);
+    // The last entry of a list is the one the proxy added.
+    assert.equal(await create('198.51.100.9, 203.0.113.1'), 429);
+
+    child.kill('SIGTERM');
+    assert.equal(await withTimeout(exited, 10_000), 0);
+  });
+
   test('it prints usage for --help and refuses an unknown flag with exit code 2', async () => {
     const run = (args: string[]) =>
       new Promise<{ code: number | null; out: string }>((resolve) => {
@@ -105,7 +132,11 @@ describe('the session-sync-server command', () => {
     const help = await withTimeout(run(['--help']), 15_000);
     assert.equal(help.code, 0);
     assert.match(help.out, /--allow-origin/);
+    assert.match(help.out, /--trust-proxy-header/);
     const wrong = await withTimeout(run(['--prot', '80']), 15_000);
     assert.equal(wrong.code, 2);
+    const badHeader = await withTimeout(run(['--trust-proxy-header', 'x forwarded']), 15_000);
+    assert.equal(badHeader.code, 2);
+    assert.match(badHeader.out, /--trust-proxy-header: expected a header name/);
   });
 });
