@@ -1,159 +1,24 @@
 /**
  * Server-Sent Events fan-out.
  *
- * Per session, one store subscription (a channel) feeds every stream of that session open on
- * this instance. Each event is formatted and encoded once and the same bytes are enqueued to
- * every stream: the fan-out loop allocates nothing per stream, which matters when one write
- * reaches hundreds of readers. On Node the bytes go straight to each response (see
- * `stream-sinks.ts`). One timer sends the heartbeat to all streams.
- *
- * Stores deliver events at most once and, across instances, maybe late: the channel tracks
- * the last version it sent and repairs any gap from `changesSince`, so every stream sees each
- * version once, in order. A stream that falls `streamBufferMaxBytes` behind is cut; its client
- * reconnects with `Last-Event-ID` and catches up from the history.
+ * Per session, one store subscription (a channel, `event-channel.ts`) feeds every stream of
+ * that session open on this instance. Each event is formatted and encoded once and the same
+ * bytes are enqueued to every stream: the fan-out loop allocates nothing per stream, which
+ * matters when one write reaches hundreds of readers. While the server is busy, events are
+ * gathered into one write per stream per turn of the event loop (`event-batch.ts`). On Node
+ * the bytes go straight to each response (see `stream-sinks.ts`). This module opens streams,
+ * sends each its catch-up, and keeps one heartbeat timer for all of them.
  * https://html.spec.whatwg.org/multipage/server-sent-events.html
  */
-import type { Change, Json, Peer, SnapshotEventData } from '../protocol.js';
+import { Channel, HEARTBEAT, encodeEvent, snapshotEvent } from './event-channel.js';
+import type { ChannelOwner } from './event-channel.js';
 import type { Logger } from './log.js';
-import type { SessionEvent, SyncStore } from './store.js';
+import type { SyncStore } from './store.js';
 import { NodeResponseSink, WebStreamSink } from './stream-sinks.js';
 import type { NodeResponse, StreamSink } from './stream-sinks.js';
 
-const encoder = new TextEncoder();
-const HEARTBEAT = encoder.encode(': heartbeat\n\n');
-const UNAVAILABLE = encodeEvent('unavailable', {
-  detail: 'The store cannot be reached; changes resume when it is back.',
-});
-
-/** Formats one SSE event. Its JSON holds no raw line breaks, so one `data:` line suffices. */
-function encodeEvent(event: string, data: unknown, id?: number): Uint8Array {
-  const idLine = id === undefined ? '' : `id: ${id}\n`;
-  return encoder.encode(`${idLine}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-}
-
-function snapshotEvent(version: number, state: Json, peers: Peer[]): Uint8Array {
-  const data: SnapshotEventData = { version, state, peers };
-  return encodeEvent('snapshot', data, version);
-}
-
-/** All streams of one session on this instance, fed by one store subscription. */
-class Channel {
-  readonly streams = new Set<StreamSink>();
-  /** Last version sent to the streams; -1 until the channel has read the session. */
-  version = -1;
-  /** Opens waiting in the queue; the channel stays while any is pending. */
-  pendingOpens = 0;
-  ended = false;
-  #tail: Promise<void> = Promise.resolve();
-  readonly #unsubscribe: () => void;
-
-  constructor(
-    readonly key: string,
-    private readonly hub: EventHub,
-  ) {
-    this.#unsubscribe = hub.store.subscribe(key, (event) => this.#onEvent(event));
-  }
-
-  /** Runs tasks one at a time, in order, so events and opens never interleave. */
-  run<T>(task: () => Promise<T> | T): Promise<T> {
-    const result = this.#tail.then(task);
-    this.#tail = result.then(
-      () => undefined,
-      (error: unknown) => this.hub.logger.error(error, { route: '/sessions/:key/events' }),
-    );
-    return result;
-  }
-
-  /** Sends bytes to every stream that has not seen `version` yet. The hot path. */
-  broadcast(bytes: Uint8Array, version = Infinity): void {
-    // Measured before this event, so one event larger than the limit does not cut everyone.
-    const limit = this.hub.streamBufferMaxBytes + bytes.byteLength;
-    for (const stream of this.streams) {
-      if (version <= stream.floor) continue;
-      stream.write(bytes);
-      if (stream.buffered() > limit) this.#cut(stream);
-    }
-  }
-
-  /** Ends every stream and the subscription; the session is gone or the server closes. */
-  end(): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.#unsubscribe();
-    for (const stream of this.streams) stream.end();
-    this.streams.clear();
-    this.hub.forget(this);
-  }
-
-  detach(stream: StreamSink): void {
-    this.streams.delete(stream);
-    if (this.streams.size === 0 && this.pendingOpens === 0) this.end();
-  }
-
-  #cut(stream: StreamSink): void {
-    this.streams.delete(stream);
-    stream.cut();
-  }
-
-  #onEvent(event: SessionEvent): void {
-    switch (event.type) {
-      case 'change':
-        void this.run(() => this.#applyChange(event.change));
-        break;
-      case 'presence': {
-        const bytes = encodeEvent('presence', { peers: event.peers });
-        void this.run(() => this.broadcast(bytes));
-        break;
-      }
-      case 'deleted':
-        void this.run(() => this.end());
-        break;
-      case 'resync':
-        void this.run(() => this.repair());
-        break;
-      case 'unavailable':
-        // Streams stay open and say so; the store's `resync` that follows repairs the gap.
-        void this.run(() => this.broadcast(UNAVAILABLE));
-        break;
-    }
-  }
-
-  async #applyChange(change: Change): Promise<void> {
-    if (this.ended || this.version < 0 || change.version <= this.version) return;
-    if (change.version === this.version + 1) {
-      this.broadcast(encodeEvent('change', change, change.version), change.version);
-      this.version = change.version;
-      return;
-    }
-    await this.repair();
-  }
-
-  /** Brings every stream up to the store's version from the history, or by a snapshot. */
-  async repair(): Promise<void> {
-    if (this.ended || this.version < 0) return;
-    const outcome = await this.hub.store.changesSince(this.key, this.version);
-    if (!outcome) return this.end();
-
-    if (outcome.kind === 'changes') {
-      for (const change of outcome.changes) {
-        if (change.version !== this.version + 1) continue;
-        this.broadcast(encodeEvent('change', change, change.version), change.version);
-        this.version = change.version;
-      }
-      return;
-    }
-    const peers = await this.hub.store.peers(this.key);
-    const bytes = snapshotEvent(outcome.version, outcome.state, peers);
-    for (const stream of this.streams) {
-      stream.write(bytes);
-      stream.floor = outcome.version;
-    }
-    this.version = outcome.version;
-  }
-}
-
 /** Opens and feeds the event streams of every session on this instance. */
-export class EventHub {
+export class EventHub implements ChannelOwner {
   readonly #channels = new Map<string, Channel>();
   #heartbeat: ReturnType<typeof setInterval> | undefined;
 
