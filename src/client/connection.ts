@@ -98,11 +98,19 @@ export abstract class SessionConnection extends Emitter implements TransportHost
     if (this.key) this._announce();
   }
 
-  /** Drops the current connection and opens a new one at once. */
+  /**
+   * Drops the current connection and opens a new one at once. In `auto`, it starts again from
+   * streams: a client that stepped down (a gateway that could not stream) tries them again
+   * here, which the browser's `online` event also does, as a new network may allow them.
+   */
   reconnect(): void {
+    this._restart(true);
+  }
+
+  protected _restart(fromStreams: boolean): void {
     if (!this.key || this.status == 'error') return;
     this._failures = 0;
-    if (this.options.transport != 'auto') this._transport = this.options.transport;
+    if (fromStreams) this._transport = this._firstTransport();
     this._connect();
     this._pump();
   }
@@ -124,8 +132,8 @@ export abstract class SessionConnection extends Emitter implements TransportHost
   }
 
   /** @internal */
-  _live(): void {
-    this._failures = 0;
+  _live(proven = true): void {
+    if (proven) this._failures = 0;
     this._backoff.reset();
     this._setStatus('live');
   }
@@ -167,9 +175,10 @@ export abstract class SessionConnection extends Emitter implements TransportHost
         true,
       ).catch(noop);
     } else if (event.type == 'online' || (this._transport == 'poll' && !document.hidden)) {
-      // Back online, or a hidden tab that polled slowly is seen again: catch up now.
+      // Back online, or a hidden tab that polled slowly is seen again: catch up now. Only a
+      // new network is a reason to try streams again.
       this._wake();
-      this.reconnect();
+      this._restart(event.type == 'online');
     }
   }
 

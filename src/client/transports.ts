@@ -41,8 +41,11 @@ export interface TransportHost {
   _catchUp(data: ChangesResponse | ResetResponse, movesAtRequest: number): void;
   _changes(changes: Change[]): void;
   _peers(peers: Peer[]): void;
-  /** The transport is connected and current. */
-  _live(): void;
+  /**
+   * The transport is connected and current; `proven` (the default) when it has also shown that
+   * it works here, which ends the count of failures that makes `auto` step down.
+   */
+  _live(proven?: boolean): void;
   /** The transport stopped by itself; `error` is undefined when it could not say why. */
   _failed(error?: SyncError): void;
 }
@@ -104,7 +107,9 @@ const longPoll: Transport = (host, { longPollWaitSeconds }) =>
     const moves = host._moves;
     const response = await host._get(`changes?since=${host.version}${wait}`, {}, signal);
     if (response.status == 200) host._catchUp(await response.json(), moves);
-    host._live();
+    // Only a held request that came back shows that long-poll works: a gateway that cuts held
+    // requests lets the first one through every time.
+    host._live(!first);
     return 0;
   });
 
