@@ -15,7 +15,7 @@ import type { ChannelOwner } from './event-channel.js';
 import type { Logger } from './log.js';
 import type { SyncStore } from './store.js';
 import { NodeResponseSink, WebStreamSink } from './stream-sinks.js';
-import type { NodeResponse, StreamSink } from './stream-sinks.js';
+import type { DirectStream, StreamSink } from './stream-sinks.js';
 
 /** Opens and feeds the event streams of every session on this instance. */
 export class EventHub implements ChannelOwner {
@@ -71,14 +71,14 @@ export class EventHub implements ChannelOwner {
   openNode(
     key: string,
     since: number | undefined,
-    response: NodeResponse,
+    { response, socketWrites }: DirectStream,
     headers: Record<string, string>,
   ): Promise<boolean> {
     return this.#attach(key, since, (channel, chunks, floor) => {
       if (response.destroyed) return undefined;
       response.writeHead(200, headers);
       for (const chunk of chunks) response.write(chunk);
-      const sink = new NodeResponseSink(response, floor);
+      const sink = new NodeResponseSink(response, floor, socketWrites);
       response.once('close', () => channel.detach(sink));
       return sink;
     });

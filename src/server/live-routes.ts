@@ -130,7 +130,7 @@ export function registerLiveRoutes(app: Hono, context: RouteContext): void {
     if (direct) {
       const headers = new Headers(SSE_HEADERS);
       applyCors(headers, c.req.raw, options.allowOrigin);
-      const opened = await hub.openNode(key, since, direct.response, Object.fromEntries(headers));
+      const opened = await hub.openNode(key, since, direct, Object.fromEntries(headers));
       if (!opened) throw sessionNotFound();
       if (context.closing.aborted) direct.response.end();
       return direct.alreadySent;

@@ -10,7 +10,7 @@ import type { SyncHandler } from './handler.js';
 import { Logger } from './log.js';
 import { DEFAULT_OPTIONS } from './options.js';
 import type { ServerOptions } from './options.js';
-import { ALREADY_SENT } from './stream-sinks.js';
+import { ALREADY_SENT, SOCKET_WRITES } from './stream-sinks.js';
 
 /** A listening server. */
 export interface RunningServer {
@@ -31,16 +31,21 @@ const CONNECTIONS_CHECK_INTERVAL_MS = 1_000;
  * the global `Response` (it does so when a listener is created) carries a cached body the
  * adapter would write out, so the streams then keep to the web stream path.
  */
-function directStreamBinding(): { [ALREADY_SENT]: Response } | undefined {
+function directStreamBinding(socketWrites: boolean) {
   const marker = RESPONSE_ALREADY_SENT;
   const cached = Object.getOwnPropertySymbols(marker).some((key) => key.description === 'cache');
   if (cached) return undefined;
-  return { [ALREADY_SENT]: marker };
+  return { [ALREADY_SENT]: marker, [SOCKET_WRITES]: socketWrites };
 }
 
-/** The fetch callback for `@hono/node-server`, with the direct stream binding when possible. */
-function nodeFetch(handler: SyncHandler) {
-  const directStreams = directStreamBinding();
+/**
+ * The fetch callback for `@hono/node-server`, with the direct stream binding when possible.
+ *
+ * @param socketWrites - let streams write events to the socket under the response: only where
+ *   nothing else wraps the response (see `NodeResponseSink`)
+ */
+function nodeFetch(handler: SyncHandler, socketWrites: boolean) {
+  const directStreams = directStreamBinding(socketWrites);
   if (!directStreams) return handler;
   return (request: Request, env: object) => handler(request, { ...env, ...directStreams });
 }
@@ -58,7 +63,8 @@ function nodeFetch(handler: SyncHandler) {
 export function createNodeListener(
   handler: SyncHandler,
 ): (request: IncomingMessage, response: ServerResponse) => Promise<void> {
-  return getRequestListener(nodeFetch(handler));
+  // Your server may wrap responses (compression...), so streams keep to the response here.
+  return getRequestListener(nodeFetch(handler, false));
 }
 
 function urlHost(host: string): string {
@@ -88,7 +94,7 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
   const handler = createSyncHandler(handlerOptions);
   const logger = new Logger(handlerOptions.log);
   const server = createAdaptorServer({
-    fetch: nodeFetch(handler),
+    fetch: nodeFetch(handler, true),
     // Slow senders are cut off: Node answers 408 and closes when the headers or the whole
     // request take longer than these. It checks every CONNECTIONS_CHECK_INTERVAL_MS, so a
     // slow sender holds its connection at most that much longer.
