@@ -61,12 +61,18 @@ function dechunk(text: string): { chunks: string[]; ended: boolean; rest: string
   }
 }
 
+/** A server with one session `{ n: 0 }`, and a raw connection to it. */
+async function serverWithSession(t: TestContext) {
+  const server = await startServer({ port: 0, host: '127.0.0.1', log: false });
+  t.after(() => server.close());
+  const session = await newSession(server.url, { n: 0 });
+  const connection = await rawConnection(t, server.url);
+  return { server, session, connection };
+}
+
 describe('event streams written to the socket', () => {
   test('carry exact chunks, end with the last chunk, and leave the connection usable', async (t) => {
-    const server = await startServer({ port: 0, host: '127.0.0.1', log: false });
-    t.after(() => server.close());
-    const session = await newSession(server.url, { n: 0 });
-    const connection = await rawConnection(t, server.url);
+    const { server, session, connection } = await serverWithSession(t);
 
     connection.send(`GET /sessions/${session.key}/events HTTP/1.1\r\nHost: test\r\n\r\n`);
     await connection.until(/event: snapshot/);
@@ -103,10 +109,7 @@ describe('event streams written to the socket', () => {
   });
 
   test('an HTTP/1.0 reader gets the events unframed until the connection closes', async (t) => {
-    const server = await startServer({ port: 0, host: '127.0.0.1', log: false });
-    t.after(() => server.close());
-    const session = await newSession(server.url, { n: 0 });
-    const connection = await rawConnection(t, server.url);
+    const { server, session, connection } = await serverWithSession(t);
 
     connection.send(`GET /sessions/${session.key}/events HTTP/1.0\r\nHost: test\r\n\r\n`);
     await connection.until(/event: snapshot/);
