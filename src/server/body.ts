@@ -12,14 +12,13 @@ import { HttpProblem } from './problems.js';
  * @returns the body text; empty when there is no body
  */
 export async function readBodyText(request: Request, maxBytes: number): Promise<string> {
-  const declared = Number(request.headers.get('Content-Length') ?? NaN);
-  if (declared > maxBytes) throw tooLarge(maxBytes);
-  if (Number.isSafeInteger(declared) && declared >= 0) {
+  const declared = declaredLength(request);
+  if (declared !== undefined) {
+    if (declared > maxBytes) throw tooLarge(maxBytes);
     // A body with a declared length ends there (an HTTP parser holds it to that), so it can be
     // read in one piece: on Node that skips building a web stream over the socket, which costs
     // more than the rest of a small write. The length is checked again for hosts that hand
     // over a body already buffered, whose header nobody held it to.
-    if (declared === 0) return '';
     const bytes = new Uint8Array(await request.arrayBuffer());
     if (bytes.byteLength > maxBytes) throw tooLarge(maxBytes);
     return decodeUtf8(bytes);
@@ -47,6 +46,12 @@ export async function readBodyText(request: Request, maxBytes: number): Promise<
     offset += chunk.byteLength;
   }
   return decodeUtf8(bytes);
+}
+
+/** The body's `Content-Length`, when the request has a well-formed one. */
+function declaredLength(request: Request): number | undefined {
+  const value = request.headers.get('Content-Length')?.trim();
+  return value && /^\d{1,15}$/.test(value) ? Number(value) : undefined;
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
