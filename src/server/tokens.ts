@@ -23,7 +23,8 @@ export function randomId(): string {
 /**
  * Hashes of tokens seen lately. A writer sends the same token with every write, so each is
  * hashed once rather than per request. Cleared whenever it fills, so a flood of made-up tokens
- * costs a hash each, as without it, and cannot grow it.
+ * costs a hash each, as without it, and cannot grow it. The tokens stay in this process's
+ * memory, where their requests were anyway; what a store keeps is still the hash alone.
  */
 const recentHashes = new Map<string, string>();
 const RECENT_HASHES_MAX = 4096;
