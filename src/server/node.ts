@@ -52,7 +52,8 @@ function nodeFetch(handler: SyncHandler, socketWrites: boolean) {
 
 /**
  * Turns the handler into a `node:http` request listener, for mounting it in a Node server of
- * your own. Event streams then write straight to each response, as under `startServer`.
+ * your own. Event streams then write straight to each response; under `startServer` they go
+ * one step further, to the socket, which middleware of yours that wraps responses would miss.
  *
  * @param handler - from `createSyncHandler`
  * @returns a `(request, response)` listener for `http.createServer` or a route of your server
