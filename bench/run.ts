@@ -2,8 +2,9 @@
  * `npm run bench`: runs each measurement in turn, prints its table, and writes the same
  * figures as JSON to bench/results/latest.json. `--quick` is the CI variant (shorter runs,
  * smaller counts); `--only=propagation,memory` picks measurements; `--markdown` prints the
- * tables as Markdown for BENCHMARKS.md. Nothing here asserts: the figures are for people to
- * read and compare (BENCHMARKS.md says how).
+ * tables as Markdown for BENCHMARKS.md. A quick or partial run writes bench/results/scratch.json
+ * instead, which git ignores, so latest.json keeps the full run BENCHMARKS.md records. Nothing
+ * here asserts: the figures are for people to read and compare (BENCHMARKS.md says how).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -21,7 +22,11 @@ const MEASUREMENTS: Record<string, () => Promise<Measurement>> = {
   memory: async () => (await import('./memory.js')).runMemory,
 };
 
-const RESULTS = fileURLToPath(new URL('./results/latest.json', import.meta.url));
+/** Where a run's JSON goes: the full run's file, or the scratch file of a quick or partial one. */
+function resultsFile(quick: boolean, only: string[]): string {
+  const full = !quick && only.length === Object.keys(MEASUREMENTS).length;
+  return `bench/results/${full ? 'latest' : 'scratch'}.json`;
+}
 
 interface Args {
   quick: boolean;
@@ -120,11 +125,12 @@ async function main(): Promise<void> {
     targets,
     ...Object.fromEntries(sections.map((section) => [section.id, section.data])),
   };
-  writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+  const file = resultsFile(quick, only);
+  writeFileSync(new URL(`../${file}`, import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
   console.log(
     `\n${seconds} s; load average ${loadavg()
       .map((value) => value.toFixed(2))
-      .join(' ')}; figures written to bench/results/latest.json`,
+      .join(' ')}; figures written to ${file}`,
   );
 }
 
