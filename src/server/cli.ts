@@ -7,6 +7,7 @@
  * ending open event streams so clients reconnect elsewhere at once.
  */
 import { parseArgs } from 'node:util';
+import { HEADER_NAME_PATTERN } from './limits.js';
 import { Logger } from './log.js';
 import { startServer } from './node.js';
 import { DEFAULT_OPTIONS } from './options.js';
@@ -54,7 +55,7 @@ function parsePort(text: string): number {
 }
 
 function parseHeaderName(text: string): string {
-  if (!/^[A-Za-z0-9-]+$/.test(text.trim())) {
+  if (!HEADER_NAME_PATTERN.test(text.trim())) {
     throw new UsageError(`--trust-proxy-header: expected a header name, got "${text}"`);
   }
   return text.trim().toLowerCase();

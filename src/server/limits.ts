@@ -46,6 +46,9 @@ export interface LimitOptions {
   maxStreamsPerSession: number;
 }
 
+/** What `trustProxyHeader` accepts: a header name. */
+export const HEADER_NAME_PATTERN = /^[A-Za-z0-9-]+$/;
+
 /** Most client addresses and sessions each limiter remembers (least recently used go). */
 const MAX_TRACKED_KEYS = 100_000;
 
@@ -225,7 +228,7 @@ function checkLimitOptions(options: LimitOptions): void {
     }
   }
   const header = options.trustProxyHeader;
-  if (header !== null && (typeof header !== 'string' || !/^[A-Za-z0-9-]+$/.test(header))) {
+  if (header !== null && (typeof header !== 'string' || !HEADER_NAME_PATTERN.test(header))) {
     throw new TypeError(`session-sync: option trustProxyHeader must be a header name or null`);
   }
 }
